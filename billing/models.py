@@ -1,0 +1,1 @@
+"""billing models (see apps.py for the schema)."""

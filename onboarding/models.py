@@ -1,0 +1,1 @@
+"""onboarding models (see apps.py for the schema)."""

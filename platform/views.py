@@ -1,0 +1,22 @@
+"""Pages of the platform site (public host) and the shared error pages."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+
+def landing(request: HttpRequest) -> HttpResponse:
+    return render(request, "platform/landing.html")
+
+
+def unknown_host(request: HttpRequest) -> HttpResponse:
+    """Any host that is neither the platform site nor an association's."""
+    return render(request, "platform/unknown_host.html", status=404)
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,94 @@
+"""How a request finds its association, and who may enter it. Schema: public.
+
+1. TenantMiddleware: host → association, through a cache (one Redis read per request
+   instead of a database query); entries are dropped when a domain or an association
+   changes (tenants.models). Unknown hosts get the "unknown address" page.
+2. MembershipMiddleware: on an association's host, every page but sign-in needs a signed-in
+   person with an *active* membership there, checked on every request, so deactivating a
+   membership cuts access at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sentry_sdk
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+from tenants import selectors
+
+DOMAIN_CACHE_TIMEOUT = 60 * 60
+_MISSING = "__none__"
+
+
+def domain_cache_key(hostname: str) -> str:
+    return f"domain:{hostname}"
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    def get_tenant(self, domain_model: Any, hostname: str) -> Any:
+        # Runs in the public schema, so the key is prefixed `public:`.
+        key = domain_cache_key(hostname)
+        tenant = cache.get(key)
+        if tenant is None:
+            domain = (
+                domain_model.objects.select_related("tenant")
+                .filter(domain=hostname, tenant__is_active=True)
+                .first()
+            )
+            tenant = domain.tenant if domain else _MISSING
+            cache.set(key, tenant, DOMAIN_CACHE_TIMEOUT)
+        if tenant == _MISSING:
+            raise domain_model.DoesNotExist(hostname)
+        return tenant
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        response = super().process_request(request)
+        sentry_sdk.set_tag("tenant", connection.schema_name)
+        return response
+
+
+# Paths an anonymous visitor may reach on an association's host.
+OPEN_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/password/reset/",
+    "/accounts/3rdparty/",
+    "/accounts/2fa/authenticate/",
+    "/passage/",
+    "/static/",
+    "/i18n/",
+    "/signaler",
+    "/healthz",
+)
+
+
+class MembershipMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        request.membership = None  # type: ignore[attr-defined]
+        if tenant is None or tenant.schema_name == get_public_schema_name():
+            return self.get_response(request)
+
+        user = request.user
+        if user.is_authenticated:
+            request.membership = selectors.membership_active_get(  # type: ignore[attr-defined]
+                user=user, association=tenant
+            )
+        if request.path.startswith(OPEN_PREFIXES):
+            return self.get_response(request)
+        if not user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        if request.membership is None:  # type: ignore[attr-defined]
+            return TemplateResponse(request, "tenants/no_access.html", status=403)
+        return self.get_response(request)

@@ -1,0 +1,221 @@
+"""Associations (tenants), domains, accounts and memberships. Schema: public (shared)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.cache import cache
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_context
+
+
+class Association(TenantMixin):
+    """A partner association: one PostgreSQL schema. The row for the platform site itself
+    has schema `public` and is never listed as an association."""
+
+    slug = models.SlugField(_("adresse"), max_length=40, unique=True)
+    name = models.CharField(_("nom"), max_length=200)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("créée le"), default=timezone.now)
+
+    # Schemas are cloned from the template (settings.TENANT_BASE_SCHEMA), inside the
+    # provisioning transaction; they are never dropped by deleting a row.
+    auto_create_schema = True
+    auto_drop_schema = False
+    clone_mode = "DATA"
+
+    class Meta:
+        verbose_name = _("association")
+        verbose_name_plural = _("associations")
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_domains()
+
+    def create_schema(
+        self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
+    ) -> bool:
+        """Clone the migrated template schema.
+
+        The template's `django_migrations` rows are copied with it (clone_mode DATA), so
+        there is nothing to fake afterwards: django-tenants' extra `migrate --fake` pass,
+        which alone costs more than the clone, is skipped.
+        """
+        from django_tenants.utils import schema_exists
+
+        from tenants.provisioning import clone_template_schema
+
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        clone_template_schema(self.schema_name)
+        return True
+
+
+class Domain(DomainMixin):
+    """A host name that leads to an association (or to the platform site)."""
+
+    class Meta:
+        verbose_name = _("domaine")
+        verbose_name_plural = _("domaines")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        forget_domains()
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        result = super().delete(*args, **kwargs)
+        forget_domains()
+        return result
+
+
+DOMAIN_CACHE_VERSION_KEY = "domains:version"
+
+
+def forget_domains() -> None:
+    """Invalidate every cached host → association lookup (see tenants.middleware)."""
+    with schema_context("public"):
+        try:
+            cache.incr(DOMAIN_CACHE_VERSION_KEY)
+        except ValueError:
+            cache.set(DOMAIN_CACHE_VERSION_KEY, 1, timeout=None)
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account per person, across every association (public schema)."""
+
+    email = models.EmailField(_("adresse e-mail"), unique=True)
+    display_name = models.CharField(_("nom affiché"), max_length=150, blank=True)
+    is_active = models.BooleanField(_("actif"), default=True)
+    is_staff = models.BooleanField(
+        _("opérateur de la plateforme"), default=False,
+        help_text=_("Peut se connecter à l'administration de la plateforme."),
+    )
+    date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("compte")
+        verbose_name_plural = _("comptes")
+
+    def __str__(self) -> str:
+        return self.display_name or self.email
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrateur")
+    COORDINATOR = "coordinator", _("Coordinateur")
+    PSYCHOLOGIST = "psychologist", _("Psychologue")
+    LISTENER = "listener", _("Écoutant")
+    VOLUNTEER = "volunteer", _("Bénévole")
+    READ_ONLY = "read_only", _("Lecture seule")
+
+
+class Membership(models.Model):
+    """A person's place in one association, with one role. Deactivated, never deleted."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="memberships")
+    association = models.ForeignKey(
+        Association, on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("rôle"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appartenance")
+        verbose_name_plural = _("appartenances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "association"], name="membership_one_per_association"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.association} · {self.get_role_display()}"
+
+
+class Network(models.Model):
+    """A network of associations (founding association, funder, regional body)."""
+
+    name = models.CharField(_("nom"), max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("réseau")
+        verbose_name_plural = _("réseaux")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NetworkCoordinator(models.Model):
+    """A person who sees a network's pooled, anonymised indicators — and nothing else."""
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="network_roles")
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="coordinators")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("coordinateur réseau")
+        verbose_name_plural = _("coordinateurs réseau")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "network"], name="coordinator_one_per_network")
+        ]
+
+
+class HandoffToken(models.Model):
+    """A single-use pass from one association's host to another's (tenants/handoff.py)."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    target = models.ForeignKey(Association, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class AuditEntry(models.Model):
+    """Platform-level audit trail (append-only): associations created, memberships changed,
+    hand-offs. Tenant-level activity is audited inside each schema (tracking)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    association = models.ForeignKey(
+        Association, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ("-at",)

@@ -1,0 +1,31 @@
+"""Reads on associations, accounts and memberships. Schema: public."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from tenants.models import Association, Membership, User
+
+
+def membership_active_get(*, user: User, association: Association) -> Membership | None:
+    return (
+        Membership.objects.filter(
+            user=user, association=association, is_active=True, user__is_active=True
+        )
+        .only("id", "role", "user_id", "association_id")
+        .first()
+    )
+
+
+def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
+    """The associations a person may switch to (the menu)."""
+    return (
+        Membership.objects.filter(user=user, is_active=True, association__is_active=True)
+        .exclude(association__schema_name="public")
+        .select_related("association")
+        .order_by("association__name")
+    )
+
+
+def association_list() -> QuerySet[Association]:
+    return Association.objects.exclude(schema_name="public").order_by("name")

@@ -1,0 +1,41 @@
+"""Association-host pages of the tenants app: home, switching association."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from relier_platform.errors import ApplicationError
+from tenants import handoff, selectors
+from tenants.models import Association
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenants/home.html")
+
+
+@require_POST
+def switch(request: HttpRequest, slug: str) -> HttpResponse:
+    target = selectors.association_list().filter(slug=slug, is_active=True).first()
+    if target is None:
+        raise Http404
+    try:
+        url = handoff.handoff_create(actor=request.user, target=target)  # type: ignore[arg-type]
+    except ApplicationError:
+        raise Http404 from None
+    return redirect(url)
+
+
+@require_GET
+def passage(request: HttpRequest) -> HttpResponse:
+    association: Association = request.tenant  # type: ignore[attr-defined]
+    try:
+        user = handoff.handoff_consume(token=request.GET.get("t", ""), association=association)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("account_login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    return redirect("home")

@@ -1,0 +1,1 @@
+"""tracking models (see apps.py for the schema)."""
