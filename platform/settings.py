@@ -66,6 +66,8 @@ ROOT_URLCONF = "relier_platform.urls_tenant"
 TENANT_BASE_SCHEMA = "relier_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
 GET_EXECUTOR_FUNCTION = "tenants.migration.get_executor"
+# Set the search_path once per schema change, not before every query.
+TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
@@ -121,7 +123,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ---
-REDIS_URL = env.str("REDIS_URL", default="") or embedded.redis_url()
+REDIS_URL = embedded.with_redis_db(
+    env.str("REDIS_URL", default="") or embedded.redis_url(), env.int("RELIER_REDIS_DB", default=0)
+)
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -188,6 +192,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Serve straight from the source folders unless `collectstatic` was run (production).
+WHITENOISE_USE_FINDERS = True
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"

@@ -17,19 +17,15 @@ import sentry_sdk
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
-from django.template.response import TemplateResponse
+from django.shortcuts import redirect, render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
 from tenants import selectors
+from tenants.models import domain_cache_key
 
 DOMAIN_CACHE_TIMEOUT = 60 * 60
 _MISSING = "__none__"
-
-
-def domain_cache_key(hostname: str) -> str:
-    return f"domain:{hostname}"
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -81,14 +77,18 @@ class MembershipMiddleware:
             return self.get_response(request)
 
         user = request.user
+        request.memberships = []  # type: ignore[attr-defined]
         if user.is_authenticated:
-            request.membership = selectors.membership_active_get(  # type: ignore[attr-defined]
-                user=user, association=tenant
+            # One query gives both the membership here and the switch menu.
+            memberships = list(selectors.membership_list_for_user(user=user))  # type: ignore[arg-type]
+            request.memberships = memberships  # type: ignore[attr-defined]
+            request.membership = next(  # type: ignore[attr-defined]
+                (m for m in memberships if m.association_id == tenant.pk), None
             )
         if request.path.startswith(OPEN_PREFIXES):
             return self.get_response(request)
         if not user.is_authenticated:
             return redirect(f"/accounts/login/?next={request.path}")
         if request.membership is None:  # type: ignore[attr-defined]
-            return TemplateResponse(request, "tenants/no_access.html", status=403)
+            return render(request, "tenants/no_access.html", status=403)
         return self.get_response(request)

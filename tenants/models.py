@@ -38,7 +38,8 @@ class Association(TenantMixin):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         super().save(*args, **kwargs)
-        forget_domains()
+        if self.pk:
+            forget_hosts(*self.domains.values_list("domain", flat=True))
 
     def create_schema(
         self, check_if_exists: bool = False, sync_schema: bool = True, verbosity: int = 1
@@ -67,25 +68,27 @@ class Domain(DomainMixin):
         verbose_name_plural = _("domaines")
 
     def save(self, *args: Any, **kwargs: Any) -> None:
+        previous = (
+            Domain.objects.filter(pk=self.pk).values_list("domain", flat=True).first()
+            if self.pk else None
+        )
         super().save(*args, **kwargs)
-        forget_domains()
+        forget_hosts(self.domain, *([previous] if previous else []))
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         result = super().delete(*args, **kwargs)
-        forget_domains()
+        forget_hosts(self.domain)
         return result
 
 
-DOMAIN_CACHE_VERSION_KEY = "domains:version"
+def domain_cache_key(hostname: str) -> str:
+    return f"domain:{hostname}"
 
 
-def forget_domains() -> None:
-    """Invalidate every cached host → association lookup (see tenants.middleware)."""
+def forget_hosts(*hostnames: str) -> None:
+    """Drop cached host → association lookups (tenants.middleware); keys live in public."""
     with schema_context("public"):
-        try:
-            cache.incr(DOMAIN_CACHE_VERSION_KEY)
-        except ValueError:
-            cache.set(DOMAIN_CACHE_VERSION_KEY, 1, timeout=None)
+        cache.delete_many([domain_cache_key(h) for h in hostnames])
 
 
 class UserManager(BaseUserManager["User"]):

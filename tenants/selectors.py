@@ -20,7 +20,9 @@ def membership_active_get(*, user: User, association: Association) -> Membership
 def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
     """The associations a person may switch to (the menu)."""
     return (
-        Membership.objects.filter(user=user, is_active=True, association__is_active=True)
+        Membership.objects.filter(
+            user=user, is_active=True, user__is_active=True, association__is_active=True
+        )
         .exclude(association__schema_name="public")
         .select_related("association")
         .order_by("association__name")

@@ -1,0 +1,90 @@
+"""Shared fixtures: one migrated test database, built once per session, holding two
+associations (acme, beta) and their people; every test runs in a transaction that is
+rolled back (DDL included: PostgreSQL's DDL is transactional)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants.models import Association, Role, User
+from tenants.services import (
+    association_create,
+    association_host,
+    membership_create,
+    public_tenant_ensure,
+)
+
+PASSWORD = "mot-de-passe-de-test-42"
+
+
+@dataclass
+class World:
+    acme: Association
+    beta: Association
+    # role -> member of acme with that role
+    acme_members: dict[str, User]
+    beta_admin: User
+    outsider: User  # an account with no membership anywhere
+
+
+@pytest.fixture(scope="session")
+def world(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[World]:
+    with django_db_blocker.unblock():  # type: ignore[attr-defined]
+        public_tenant_ensure()
+        acme = association_create(
+            actor=None, slug="acme", name="Acme Solidarité", admin_email="admin@acme.example",
+            admin_password=PASSWORD,
+        )
+        beta = association_create(
+            actor=None, slug="beta", name="Bêta Écoute", admin_email="admin@beta.example",
+            admin_password=PASSWORD,
+        )
+        members = {Role.ADMIN.value: acme.admin}
+        for role in Role.values:
+            if role == Role.ADMIN:
+                continue
+            user = User.objects.create_user(f"{role}@acme.example", password=PASSWORD)
+            membership_create(actor=None, association=acme.association, user=user, role=role)
+            members[role] = user
+        outsider = User.objects.create_user("personne@ailleurs.example", password=PASSWORD)
+        yield World(
+            acme=acme.association, beta=beta.association, acme_members=members,
+            beta_admin=beta.admin, outsider=outsider,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _clean_cache_and_schema(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts in the public schema with an empty cache (its own Redis db)."""
+    connection.set_schema_to_public()
+    cache.clear()
+    yield
+    connection.set_schema_to_public()
+
+
+def host_client(association: Association | None = None, **kwargs: object) -> Client:
+    """A test client speaking to one host (the platform site when no association)."""
+    from django.conf import settings
+
+    host = association_host(association.slug) if association else settings.BASE_DOMAIN
+    return Client(HTTP_HOST=host, **kwargs)  # type: ignore[arg-type]
+
+
+def signed_in(user: User, association: Association | None = None) -> Client:
+    """A client signed in on one host: its session is stored in that host's schema."""
+    client = host_client(association)
+    with schema_context(association.schema_name if association else "public"):
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def in_schema() -> object:
+    return schema_context
