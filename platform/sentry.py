@@ -14,6 +14,7 @@ import sentry_sdk
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sentry_sdk.integrations.django import DjangoIntegration
 from sentry_sdk.scrubber import DEFAULT_DENYLIST, DEFAULT_PII_DENYLIST, EventScrubber
+from sentry_sdk.types import Event
 
 # Field names of this domain that may carry a young person's data.
 SENSITIVE_FIELDS = [
@@ -24,7 +25,7 @@ SENSITIVE_FIELDS = [
 ]
 
 
-def _strip(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
+def _strip(event: Event, hint: dict[str, Any]) -> Event | None:
     """Last line of defence, whatever the integrations attached."""
     request = event.get("request")
     if isinstance(request, dict):
@@ -43,9 +44,9 @@ def _strip(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None
         for frame in (thread.get("stacktrace") or {}).get("frames", []) or []:
             frame.pop("vars", None)
     event.pop("user", None)
-    from django.db import connection
+    from relier_platform.tenancy import current_schema
 
-    event.setdefault("tags", {})["tenant"] = getattr(connection, "schema_name", "public")
+    event.setdefault("tags", {})["tenant"] = current_schema()
     return event
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import connection
-
 from relier_platform.celery import app
+from relier_platform.tenancy import current_schema
 
 
 @app.task(name="platform.current_schema_task")
 def current_schema_task() -> str:
     """Report the schema the worker switched to: used by health checks and tests."""
-    return str(connection.schema_name)
+    return current_schema()

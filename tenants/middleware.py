@@ -15,12 +15,12 @@ from typing import Any
 
 import sentry_sdk
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
+from relier_platform.tenancy import current_schema
 from tenants import selectors
 from tenants.models import domain_cache_key
 
@@ -47,7 +47,7 @@ class TenantMiddleware(TenantMainMiddleware):
 
     def process_request(self, request: HttpRequest) -> HttpResponse | None:
         response = super().process_request(request)
-        sentry_sdk.set_tag("tenant", connection.schema_name)
+        sentry_sdk.set_tag("tenant", current_schema())
         return response
 
 
@@ -80,7 +80,7 @@ class MembershipMiddleware:
         request.memberships = []  # type: ignore[attr-defined]
         if user.is_authenticated:
             # One query gives both the membership here and the switch menu.
-            memberships = list(selectors.membership_list_for_user(user=user))  # type: ignore[arg-type]
+            memberships = list(selectors.membership_list_for_user(user=user))
             request.memberships = memberships  # type: ignore[attr-defined]
             request.membership = next(  # type: ignore[attr-defined]
                 (m for m in memberships if m.association_id == tenant.pk), None

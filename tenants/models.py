@@ -197,6 +197,9 @@ class NetworkCoordinator(models.Model):
             models.UniqueConstraint(fields=["user", "network"], name="coordinator_one_per_network")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} · {self.network}"
+
 
 class HandoffToken(models.Model):
     """A single-use pass from one association's host to another's (tenants/handoff.py)."""
@@ -207,13 +210,18 @@ class HandoffToken(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     used_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self) -> str:
+        return f"handoff {self.pk} → {self.target_id}"
+
 
 class AuditEntry(models.Model):
     """Platform-level audit trail (append-only): associations created, memberships changed,
     hand-offs. Tenant-level activity is audited inside each schema (tracking)."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     association = models.ForeignKey(
         Association, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -222,3 +230,6 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ("-at",)
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"

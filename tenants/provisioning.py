@@ -9,9 +9,10 @@ transaction so that a failure later in provisioning leaves no schema behind.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import connection
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
+
+from relier_platform.tenancy import db
 
 
 def template_schema_name() -> str:
@@ -21,7 +22,7 @@ def template_schema_name() -> str:
 def clone_template_schema(schema_name: str) -> None:
     """Create `schema_name` as a copy of the template (tables, sequences, data)."""
     CloneSchema().clone_schema(template_schema_name(), schema_name, "DATA", set_connection=True)
-    connection.set_schema_to_public()
+    db().set_schema_to_public()
 
 
 def ensure_template_schema() -> bool:
@@ -29,6 +30,8 @@ def ensure_template_schema() -> bool:
     name = template_schema_name()
     if schema_exists(name):
         return False
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{name}"')
     return True

@@ -12,12 +12,13 @@ from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import connection, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.tenancy import db
 from tenants.models import (
     Association,
     AuditEntry,
@@ -127,8 +128,8 @@ def association_create(
     slug = validate_slug(slug)
     name = _validate_name(name)
     admin_email = _validate_email(admin_email)
-    if connection.schema_name != "public":
-        connection.set_schema_to_public()
+    if db().schema_name != "public":
+        db().set_schema_to_public()
 
     with transaction.atomic():
         association = Association(schema_name=schema_name_for(slug), slug=slug, name=name)
@@ -208,9 +209,13 @@ def network_create(*, actor: User | None, name: str) -> Network:
     return network
 
 
-def network_coordinator_add(*, actor: User | None, network: Network, user: User) -> NetworkCoordinator:
+def network_coordinator_add(
+    *, actor: User | None, network: Network, user: User
+) -> NetworkCoordinator:
     with transaction.atomic():
-        coordinator, _created = NetworkCoordinator.objects.get_or_create(user=user, network=network)
+        coordinator, _created = NetworkCoordinator.objects.get_or_create(
+            user=user, network=network
+        )
         audit("network.coordinator_added", actor=actor, network_id=network.pk, user_id=user.pk)
     return coordinator
 

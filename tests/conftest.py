@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
+from relier_platform.tenancy import db
 from tenants.models import Association, Role, User
 from tenants.services import (
     association_create,
@@ -63,10 +64,10 @@ def world(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> It
 @pytest.fixture(autouse=True)
 def _clean_cache_and_schema(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts in the public schema with an empty cache (its own Redis db)."""
-    connection.set_schema_to_public()
+    db().set_schema_to_public()
     cache.clear()
     yield
-    connection.set_schema_to_public()
+    db().set_schema_to_public()
 
 
 def host_client(association: Association | None = None, **kwargs: object) -> Client:
@@ -85,6 +86,6 @@ def signed_in(user: User, association: Association | None = None) -> Client:
     return client
 
 
-@pytest.fixture
-def in_schema() -> object:
-    return schema_context
+def schema_of(response: Any) -> str:
+    """The schema the request of a test-client response was served in."""
+    return str(response.wsgi_request.tenant.schema_name)

@@ -15,6 +15,7 @@ from django_tenants.utils import schema_context
 from psycopg.conninfo import make_conninfo
 
 from relier_platform.tasks import current_schema_task
+from relier_platform.tenancy import db
 from tests.conftest import World
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +53,7 @@ def test_task_enqueued_from_an_association_runs_in_its_schema(world: World, work
 
 @pytest.mark.worker
 def test_task_enqueued_from_the_public_site_runs_in_public(world: World, worker: None) -> None:
-    connection.set_schema_to_public()
+    db().set_schema_to_public()
     assert current_schema_task.delay().get(timeout=60) == "public"
 
 

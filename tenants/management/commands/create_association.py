@@ -12,7 +12,10 @@ from tenants.services import association_create
 
 
 class Command(BaseCommand):
-    help = "Crée une association : son schéma (copié du modèle), son adresse et son premier administrateur."
+    help = (
+        "Crée une association : son schéma (copié du modèle), son adresse "
+        "et son premier administrateur."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--slug", required=True, help="adresse : <slug>.<domaine>")
