@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants import selectors
 from tenants.models import Association, HandoffToken, User
-from tenants.services import association_host, audit, site_url
+from tenants.services import audit
 
 HANDOFF_SALT = "relier.tenants.handoff"
 HANDOFF_MAX_AGE = 60
@@ -32,7 +32,7 @@ def _refused() -> ApplicationError:
 
 
 def handoff_create(*, actor: User, target: Association) -> str:
-    """Return the URL that signs `actor` in on `target`'s host."""
+    """Return the path (on `target`'s host) that signs `actor` in there."""
     if selectors.membership_active_get(user=actor, association=target) is None:
         raise ApplicationError(
             _("Vous ne faites pas partie de cette association."), code=ErrorCode.NOT_ALLOWED
@@ -40,7 +40,7 @@ def handoff_create(*, actor: User, target: Association) -> str:
     nonce = secrets.token_urlsafe(32)
     HandoffToken.objects.create(nonce=nonce, user=actor, target=target)
     token = signing.dumps({"n": nonce}, salt=HANDOFF_SALT, compress=False)
-    return site_url(association_host(target.slug), f"/passage/?t={token}")
+    return f"/passage/?t={token}"
 
 
 def handoff_consume(*, token: str, association: Association) -> User:

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from relier_platform.errors import ApplicationError
 from tenants import handoff, selectors
 from tenants.models import Association
+from tenants.services import association_host
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -23,10 +24,14 @@ def switch(request: HttpRequest, slug: str) -> HttpResponse:
     if target is None:
         raise Http404
     try:
-        url = handoff.handoff_create(actor=request.user, target=target)  # type: ignore[arg-type]
+        path = handoff.handoff_create(actor=request.user, target=target)  # type: ignore[arg-type]
     except ApplicationError:
         raise Http404 from None
-    return redirect(url)
+    # Same scheme and port as this request, on the target association's host.
+    port = request.get_port()
+    default_port = "443" if request.is_secure() else "80"
+    netloc = association_host(target.slug) + ("" if port == default_port else f":{port}")
+    return redirect(f"{request.scheme}://{netloc}{path}")
 
 
 @require_GET

@@ -36,6 +36,23 @@ class World:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(
+    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: Any,
+) -> Iterator[None]:
+    """Always build the test database, even when only unmarked tests (browser, worker) run:
+    pytest-django would otherwise leave them on the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=request.config.option.verbose, interactive=False, aliases={"default"}
+        )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=request.config.option.verbose)
+
+
+@pytest.fixture(scope="session")
 def world(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[World]:
     with django_db_blocker.unblock():  # type: ignore[attr-defined]
         public_tenant_ensure()
@@ -65,9 +82,20 @@ def world(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> It
 def _clean_cache_and_schema(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts in the public schema with an empty cache (its own Redis db)."""
     db().set_schema_to_public()
-    cache.clear()
+    clear_cache()
     yield
     db().set_schema_to_public()
+
+
+def clear_cache() -> None:
+    """Delete this run's cache keys only (other runs share the Redis database)."""
+    from django.conf import settings
+
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]
+    keys = list(client.scan_iter(match=f"*:{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 def host_client(association: Association | None = None, **kwargs: object) -> Client:

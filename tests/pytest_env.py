@@ -1,10 +1,14 @@
-"""Loaded first (`-p tests.pytest_env`): the tests' own Redis database and key prefixes,
-so that a developer's running worker or cache never meets the tests' messages."""
+"""Loaded first (`-p tests.pytest_env`): the tests' own database, Redis database and key
+prefixes, unique per test run, so that neither a developer's running worker or cache nor
+a second test run on the same machine ever meets this run's data or messages."""
 
 import os
 
+RUN_ID = os.environ.setdefault("RELIER_TEST_RUN", str(os.getpid()))
+os.environ.setdefault("DATABASE_TEST_NAME", f"test_relier_{RUN_ID}")
 os.environ.setdefault("RELIER_REDIS_DB", "15")
-os.environ.setdefault("CACHE_KEY_PREFIX", "test")
-os.environ.setdefault("CELERY_KEY_PREFIX", "test:")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"test{RUN_ID}")
+os.environ.setdefault("CELERY_KEY_PREFIX", f"test{RUN_ID}:")
 os.environ.setdefault("RELIER_BASE_DOMAIN", "relier.test")
 os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
