@@ -1,0 +1,15 @@
+"""gunicorn settings for the web process: `gunicorn -c deploy/gunicorn.conf.py`."""
+
+import multiprocessing
+import os
+
+wsgi_app = "relier_platform.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Recycle workers now and then: each one caches per-schema state (see issue on scale).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+timeout = 30
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = "-"
