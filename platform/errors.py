@@ -16,6 +16,18 @@ class ErrorCode(StrEnum):
     HANDOFF_INVALID = "handoff_invalid"
     NOT_ALLOWED = "not_allowed"
     DEMO_REFUSED = "demo_refused"
+    NOT_FOUND = "not_found"
+    DATE_IN_FUTURE = "date_in_future"
+    DATE_ORDER = "date_order"
+    BIRTH_YEAR_RANGE = "birth_year_range"
+    TEXT_TOO_LONG = "text_too_long"
+    STAFF_NOT_MEMBER = "staff_not_member"
+    PICKLIST_INVALID = "picklist_invalid"
+    CAPACITY_EXCEEDED = "capacity_exceeded"
+    CONFLICT = "conflict"
+    CLINICAL_FORBIDDEN = "clinical_forbidden"
+    VALUE_RANGE = "value_range"
+    CONSENT_MISSING = "consent_missing"
 
 
 class ApplicationError(Exception):

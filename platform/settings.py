@@ -146,6 +146,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 
+# --- Encryption at rest of names and clinical notes (django-fernet-encrypted-fields) ---
+# Keys are derived from SECRET_KEY (+ SECRET_KEY_FALLBACKS while rotating) and these salts.
+SALT_KEY = env.list("FIELD_ENCRYPTION_SALTS", default=["relier-fields-v1"])
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+
 # --- People and sign-in ---
 AUTH_USER_MODEL = "tenants.User"
 AUTHENTICATION_BACKENDS = [

@@ -31,3 +31,20 @@ def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
 
 def association_list() -> QuerySet[Association]:
     return Association.objects.exclude(schema_name="public").order_by("name")
+
+
+def active_member_ids(*, association: Association, user_ids: list[int]) -> set[int]:
+    """Which of these accounts are active members of the association."""
+    return set(
+        Membership.objects.filter(
+            association=association, user_id__in=user_ids, is_active=True, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def member_list(*, association: Association) -> QuerySet[Membership]:
+    return (
+        Membership.objects.filter(association=association, is_active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("user__display_name", "user__email")
+    )

@@ -1,0 +1,59 @@
+"""The lists a new association starts with, modelled on the reference practice.
+(code, French label, network code) — network codes are shared by every association."""
+
+from __future__ import annotations
+
+DEFAULT_PICKLISTS: dict[str, list[tuple[str, str, str]]] = {
+    "detection_source": [
+        ("school", "Établissement scolaire", "school"),
+        ("parents", "Parents, famille", "family"),
+        ("partner", "Partenaire", "partner"),
+        ("online_campaign", "Campagne en ligne", "online_campaign"),
+        ("prevention_forum", "Forum de prévention", "prevention_forum"),
+        ("employment_service", "Service public de l'emploi", "employment_service"),
+        ("self_referral", "Le jeune lui-même", "self_referral"),
+        ("referral_form", "Formulaire de signalement", "referral_form"),
+        ("other", "Autre", "other"),
+    ],
+    "situation_type": [
+        ("bullying", "Harcèlement", "bullying"),
+        ("cyber_violence", "Cyberviolence", "cyber_violence"),
+        ("discrimination", "Discrimination", "discrimination"),
+        ("intimidation", "Intimidation", "intimidation"),
+        ("other", "Autre", "other"),
+    ],
+    "programme": [
+        ("individual", "Accompagnement individuel", "individual"),
+        ("exchange_groups", "Groupes d'échange", "exchange_groups"),
+        ("cyber_prevention", "Prévention des cyberviolences en milieu scolaire",
+         "cyber_prevention"),
+        ("back_to_work", "Retour à l'emploi", "back_to_work"),
+    ],
+    "interaction_kind": [
+        ("interview", "Entretien", "interview"),
+        ("drop_in", "Permanence", "drop_in"),
+        ("call", "Appel", "call"),
+        ("message", "Message", "message"),
+        ("question_psy", "Question Psy", "question_psy"),
+        ("meeting", "Réunion", "meeting"),
+    ],
+    "partner_type": [
+        ("primary_school", "École élémentaire", "primary_school"),
+        ("middle_school", "Collège", "middle_school"),
+        ("high_school", "Lycée", "high_school"),
+        ("town_hall", "Mairie", "town_hall"),
+        ("association", "Association", "association"),
+        ("social_centre", "Centre social", "social_centre"),
+        ("employment_agency", "Agence pour l'emploi", "employment_agency"),
+        ("health", "Structure de santé", "health"),
+        ("other", "Autre", "other"),
+    ],
+    "closing_reason": [
+        ("resolved", "Situation apaisée", "resolved"),
+        ("referred", "Orienté vers un autre acteur", "referred"),
+        ("no_news", "Sans nouvelles", "no_news"),
+        ("family_request", "À la demande du jeune ou de la famille", "family_request"),
+        ("moved", "Déménagement", "moved"),
+        ("other", "Autre", "other"),
+    ],
+}

@@ -1,0 +1,106 @@
+"""Who may do what in an association's tracking: role defaults plus per-case grants.
+
+Declared as data (capabilities per role); `case_visible_q` / `case_editable_q` turn them
+into filters that every selector, view and export applies on the server.
+
+Per-case grants are `tracking.CaseGrant` rows rather than django-guardian's generic
+object permissions: guardian ties each grant to a `django_content_type` id and to
+`auth_permission` rows, and with one schema per association the content-type table exists
+once per schema while `auth_permission` lives in public — ids that do not match across
+schemas. A plain foreign key to the case, in the case's own schema, cannot go wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import Q
+
+from tenants.models import Role, User
+
+
+class Capability(StrEnum):
+    CASE_CREATE = "case_create"
+    CASE_VIEW_ALL = "case_view_all"
+    CASE_EDIT_ALL = "case_edit_all"
+    CASE_VIEW_ASSIGNED = "case_view_assigned"
+    CASE_EDIT_ASSIGNED = "case_edit_assigned"
+    CASE_GRANT = "case_grant"
+    CLINICAL = "clinical"  # read and write clinical notes
+    INTERACTION_LOG = "interaction_log"
+    PARTNER_MANAGE = "partner_manage"
+    GROUP_MANAGE = "group_manage"
+    GROUP_VIEW_ALL = "group_view_all"
+    AWARENESS_MANAGE = "awareness_manage"
+    FIGURES_READ = "figures_read"
+    EXPORT = "export"
+    AUDIT_READ = "audit_read"
+
+
+C = Capability
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.ADMIN: frozenset({
+        C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
+        C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
+        C.FIGURES_READ, C.EXPORT, C.AUDIT_READ,
+    }),
+    Role.COORDINATOR: frozenset({
+        C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
+        C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
+        C.FIGURES_READ, C.EXPORT,
+    }),
+    Role.PSYCHOLOGIST: frozenset({
+        C.CASE_CREATE, C.CASE_VIEW_ASSIGNED, C.CASE_EDIT_ASSIGNED, C.CLINICAL,
+        C.INTERACTION_LOG, C.GROUP_VIEW_ALL, C.FIGURES_READ,
+    }),
+    Role.LISTENER: frozenset({
+        C.CASE_CREATE, C.CASE_VIEW_ASSIGNED, C.CASE_EDIT_ASSIGNED, C.INTERACTION_LOG,
+        C.GROUP_VIEW_ALL,
+    }),
+    # Volunteers see the exchange groups they facilitate (first names only), no case file.
+    Role.VOLUNTEER: frozenset(),
+    Role.READ_ONLY: frozenset({C.FIGURES_READ}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person acting in one association, with the role of their membership there."""
+
+    user: User
+    role: str
+
+    @property
+    def id(self) -> int:
+        return int(self.user.pk)
+
+    def can(self, capability: Capability) -> bool:
+        return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
+
+
+def case_visible_q(actor: Actor) -> Q:
+    """Cases the actor may open: every case, or those assigned or granted to them."""
+    from tracking.models import Case, CaseGrant
+
+    if actor.can(C.CASE_VIEW_ALL):
+        return Q()
+    granted = Q(pk__in=CaseGrant.objects.filter(user_id=actor.id).values("case_id"))
+    if actor.can(C.CASE_VIEW_ASSIGNED):
+        assigned = Case.assigned_staff.through.objects.filter(user_id=actor.id)
+        return Q(pk__in=assigned.values("case_id")) | granted
+    if actor.role == Role.READ_ONLY:
+        return granted
+    return Q(pk__in=[])
+
+
+def case_editable_q(actor: Actor) -> Q:
+    from tracking.models import Case, CaseGrant
+
+    if actor.can(C.CASE_EDIT_ALL):
+        return Q()
+    if actor.can(C.CASE_EDIT_ASSIGNED):
+        assigned = Case.assigned_staff.through.objects.filter(user_id=actor.id)
+        granted = CaseGrant.objects.filter(user_id=actor.id, can_edit=True)
+        return Q(pk__in=assigned.values("case_id")) | Q(pk__in=granted.values("case_id"))
+    return Q(pk__in=[])

@@ -1,0 +1,186 @@
+"""Reads of case tracking (tenant schema). Every read of people's data goes through a
+function here that applies the actor's permissions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from tracking.models import (
+    Attendance,
+    Case,
+    CaseEvent,
+    ExchangeGroup,
+    ImpactAssessment,
+    Interaction,
+    Partner,
+    PicklistItem,
+)
+from tracking.permissions import Actor, Capability, case_editable_q, case_visible_q
+from tracking.school_year import AGE_BRACKETS
+
+SORTS = {
+    "recent": ("-opened_on", "-id"),
+    "oldest": ("opened_on", "id"),
+    "code": ("code",),
+    "town": ("town", "code"),
+}
+
+
+@dataclass
+class CaseFilters:
+    q: str = ""
+    status: str = "open"  # open, closed, all
+    mine: bool = False
+    programme: int | None = None
+    detection_source: int | None = None
+    partner: int | None = None
+    age_bracket: str = ""
+    opened_from: date | None = None
+    opened_to: date | None = None
+    sort: str = "recent"
+
+
+def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
+    qs = Case.objects.filter(case_visible_q(actor))
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(Q(code__icontains=term) | Q(town__icontains=term))
+    if filters.status == "open":
+        qs = qs.filter(closed_on__isnull=True)
+    elif filters.status == "closed":
+        qs = qs.filter(closed_on__isnull=False)
+    if filters.mine:
+        qs = qs.filter(pk__in=Case.assigned_staff.through.objects.filter(
+            user_id=actor.id).values("case_id"))
+    if filters.programme:
+        qs = qs.filter(programme_id=filters.programme)
+    if filters.detection_source:
+        qs = qs.filter(detection_source_id=filters.detection_source)
+    if filters.partner:
+        qs = qs.filter(referring_partner_id=filters.partner)
+    if filters.age_bracket:
+        bounds = {f"{low}-{high}": (low, high) for low, high in AGE_BRACKETS}
+        if filters.age_bracket in bounds:
+            low, high = bounds[filters.age_bracket]
+            year = timezone.localdate().year
+            qs = qs.filter(birth_year__gte=year - high, birth_year__lte=year - low)
+    if filters.opened_from:
+        qs = qs.filter(opened_on__gte=filters.opened_from)
+    if filters.opened_to:
+        qs = qs.filter(opened_on__lte=filters.opened_to)
+    return (
+        qs.select_related("programme", "detection_source", "referring_partner")
+        .order_by(*SORTS.get(filters.sort, SORTS["recent"]))
+    )
+
+
+def access_case(actor: Actor, case_id: Any, *, for_edit: bool = False) -> Case:
+    """The case, if it exists and the actor may see (or edit) it; 404 otherwise, alike."""
+    try:
+        pk = int(case_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    q = case_editable_q(actor) if for_edit else case_visible_q(actor)
+    case = (
+        Case.objects.filter(q, pk=pk)
+        .select_related("programme", "detection_source", "referring_partner", "closing_reason")
+        .prefetch_related("situation_types", "assigned_staff")
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case
+
+
+def case_can_edit(actor: Actor, case: Case) -> bool:
+    return Case.objects.filter(case_editable_q(actor), pk=case.pk).exists()
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime
+    kind: str  # interaction, attendance, event, assessment
+    obj: Any
+
+
+def _as_datetime(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=timezone.get_current_timezone())
+
+
+def case_timeline(*, actor: Actor, case: Case, limit: int = 200) -> list[TimelineEntry]:
+    """Everything about a case, newest first. Clinical notes are not loaded unless the
+    actor may read them."""
+    interactions = (
+        Interaction.objects.filter(cases=case)
+        .select_related("kind", "staff", "partner")
+        .order_by("-occurred_at")[:limit]
+    )
+    if not actor.can(Capability.CLINICAL):
+        interactions = interactions.defer("clinical_note")
+    attendances = (
+        Attendance.objects.filter(case=case)
+        .select_related("session__group")
+        .order_by("-session__held_on")[:limit]
+    )
+    events = CaseEvent.objects.filter(case=case).select_related("actor")[:limit]
+    assessments = ImpactAssessment.objects.filter(case=case).order_by("-assessed_on")[:limit]
+    entries = [TimelineEntry(i.occurred_at, "interaction", i) for i in interactions]
+    entries += [TimelineEntry(_as_datetime(a.session.held_on), "attendance", a)
+                for a in attendances]
+    entries += [TimelineEntry(e.at, "event", e) for e in events]
+    entries += [TimelineEntry(_as_datetime(s.assessed_on), "assessment", s)
+                for s in assessments]
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def impact_evolution(case: Case) -> list[ImpactAssessment]:
+    return list(ImpactAssessment.objects.filter(case=case).order_by("assessed_on", "id"))
+
+
+def picklist(kind: str, *, include_archived: bool = False) -> QuerySet[PicklistItem]:
+    qs = PicklistItem.objects.filter(kind=kind)
+    if not include_archived:
+        qs = qs.filter(is_archived=False)
+    return qs.order_by("position", "label")
+
+
+def partner_list() -> QuerySet[Partner]:
+    return Partner.objects.filter(is_archived=False).select_related("kind").order_by("name")
+
+
+def partner_get(partner_id: Any) -> Partner:
+    partner = Partner.objects.select_related("kind").filter(pk=partner_id).first()
+    if partner is None:
+        raise Http404
+    return partner
+
+
+def group_list(*, actor: Actor) -> QuerySet[ExchangeGroup]:
+    qs = ExchangeGroup.objects.filter(is_active=True)
+    if not actor.can(Capability.GROUP_VIEW_ALL):
+        qs = qs.filter(facilitators=actor.user)
+    return qs.prefetch_related("facilitators").order_by("weekday", "theme")
+
+
+def access_group(actor: Actor, group_id: Any) -> ExchangeGroup:
+    try:
+        pk = int(group_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    group = group_list(actor=actor).filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def group_sessions(group: ExchangeGroup) -> QuerySet[Any]:
+    return group.sessions.prefetch_related(
+        Prefetch("attendances", queryset=Attendance.objects.select_related("case"))
+    ).order_by("-held_on")

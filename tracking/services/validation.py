@@ -1,0 +1,86 @@
+"""Checks shared by the tracking services; each raises ApplicationError in French."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relier_platform.errors import ApplicationError, ErrorCode
+from tenants import selectors as tenant_selectors
+from tracking.models import PicklistItem
+
+OLDEST_AGE, YOUNGEST_AGE = 25, 2
+MAX_SUMMARY = 5000
+MAX_NOTE = 20000
+
+
+def not_future_day(value: date | None, *, field: str, label: str) -> None:
+    if value is not None and value > timezone.localdate():
+        raise ApplicationError(
+            _("%(label)s ne peut pas être dans le futur.") % {"label": label},
+            code=ErrorCode.DATE_IN_FUTURE, field=field,
+        )
+
+
+def not_future_moment(value: datetime, *, field: str, label: str) -> None:
+    if value > timezone.now() + timedelta(minutes=5):
+        raise ApplicationError(
+            _("%(label)s ne peut pas être dans le futur.") % {"label": label},
+            code=ErrorCode.DATE_IN_FUTURE, field=field,
+        )
+
+
+def ordered(start: date | None, end: date | None, *, field: str) -> None:
+    if start and end and end < start:
+        raise ApplicationError(
+            _("La date de fin ne peut pas précéder la date de début."),
+            code=ErrorCode.DATE_ORDER, field=field,
+        )
+
+
+def birth_year(value: int | None, *, on: date | None = None) -> None:
+    if value is None:
+        return
+    year = (on or timezone.localdate()).year
+    if not year - OLDEST_AGE - 1 <= value <= year - YOUNGEST_AGE:
+        raise ApplicationError(
+            _("L'année de naissance doit être comprise entre %(low)s et %(high)s "
+              "(jeunes de 3 à 25 ans).") % {"low": year - OLDEST_AGE - 1,
+                                           "high": year - YOUNGEST_AGE},
+            code=ErrorCode.BIRTH_YEAR_RANGE, field="birth_year",
+        )
+
+
+def text_length(value: str, *, limit: int, field: str, label: str) -> None:
+    if len(value) > limit:
+        raise ApplicationError(
+            _("%(label)s est trop long (%(length)s caractères, %(limit)s au plus).")
+            % {"label": label, "length": len(value), "limit": limit},
+            code=ErrorCode.TEXT_TOO_LONG, field=field,
+        )
+
+
+def staff_members(user_ids: Iterable[int], *, field: str) -> list[int]:
+    ids = sorted({int(i) for i in user_ids})
+    if not ids:
+        return ids
+    tenant = connection.tenant  # type: ignore[attr-defined]
+    members = tenant_selectors.active_member_ids(association=tenant, user_ids=ids)
+    if set(ids) - members:
+        raise ApplicationError(
+            _("Une des personnes choisies ne fait pas partie de l'équipe de l'association."),
+            code=ErrorCode.STAFF_NOT_MEMBER, field=field,
+        )
+    return ids
+
+
+def picklist(item: PicklistItem | None, *, kind: str, field: str) -> None:
+    if item is not None and (item.kind != kind or item.is_archived):
+        raise ApplicationError(
+            _("Cette valeur n'est pas disponible dans la liste."),
+            code=ErrorCode.PICKLIST_INVALID, field=field,
+        )
