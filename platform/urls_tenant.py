@@ -4,12 +4,14 @@ from django.urls import include, path
 
 from relier_platform import views
 from tenants import views as tenant_views
+from tracking import views as tracking_views
 
 urlpatterns = [
-    path("", tenant_views.home, name="home"),
+    path("", tracking_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("changer/<slug:slug>/", tenant_views.switch, name="switch_association"),
     path("passage/", tenant_views.passage, name="handoff"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("tracking.urls")),
 ]

@@ -33,18 +33,22 @@ def association_list() -> QuerySet[Association]:
     return Association.objects.exclude(schema_name="public").order_by("name")
 
 
-def active_member_ids(*, association: Association, user_ids: list[int]) -> set[int]:
-    """Which of these accounts are active members of the association."""
+def active_member_ids(*, schema_name: str, user_ids: list[int]) -> set[int]:
+    """Which of these accounts are active members of the association of that schema."""
     return set(
         Membership.objects.filter(
-            association=association, user_id__in=user_ids, is_active=True, user__is_active=True
+            association__schema_name=schema_name, user_id__in=user_ids, is_active=True,
+            user__is_active=True,
         ).values_list("user_id", flat=True)
     )
 
 
-def member_list(*, association: Association) -> QuerySet[Membership]:
+def member_list(*, schema_name: str) -> QuerySet[Membership]:
+    """Active team members of the association of that schema."""
     return (
-        Membership.objects.filter(association=association, is_active=True, user__is_active=True)
+        Membership.objects.filter(
+            association__schema_name=schema_name, is_active=True, user__is_active=True
+        )
         .select_related("user")
         .order_by("user__display_name", "user__email")
     )

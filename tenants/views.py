@@ -5,17 +5,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_GET, require_POST
 
 from relier_platform.errors import ApplicationError
 from tenants import handoff, selectors
 from tenants.models import Association
 from tenants.services import association_host
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenants/home.html")
 
 
 @require_POST

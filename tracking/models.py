@@ -8,17 +8,45 @@ public.tenants_user, which PostgreSQL reaches through the search_path.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from encrypted_fields.fields import EncryptedCharField, EncryptedTextField
+from encrypted_fields.fields import EncryptedCharField as _EncryptedChar
+from encrypted_fields.fields import EncryptedTextField as _EncryptedText
 
 from tracking.school_year import age_bracket
 
 STAFF = settings.AUTH_USER_MODEL
+
+
+class _EmptyNotNull:
+    """The library stores "" as NULL (nothing to encrypt); read it back as ""."""
+
+    def from_db_value(self, value: Any, expression: Any, connection: Any) -> Any:
+        value = super().from_db_value(value, expression, connection)  # type: ignore[misc]
+        return "" if value is None else value
+
+
+class EncryptedCharField(_EmptyNotNull, _EncryptedChar):  # type: ignore[misc]
+    """Encrypted at rest (Fernet; keys derived from SECRET_KEY, see settings)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
+
+
+class EncryptedTextField(_EmptyNotNull, _EncryptedText):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("null", True)
+        kwargs.setdefault("blank", True)
+        kwargs.setdefault("default", "")
+        super().__init__(*args, **kwargs)
 
 
 class PicklistKind(models.TextChoices):
@@ -467,3 +495,17 @@ class CaseCodeCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last}"
+
+
+class Referral(models.Model):
+    """A referral received through the public form (/signaler), kept with its case."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="referral")
+    referrer_kind = models.CharField(max_length=16)
+    referrer_name = EncryptedCharField(max_length=120)
+    referrer_contact = EncryptedCharField(max_length=200)
+    description = EncryptedTextField()
+    received_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"referral {self.case_id}"

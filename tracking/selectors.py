@@ -184,3 +184,24 @@ def group_sessions(group: ExchangeGroup) -> QuerySet[Any]:
     return group.sessions.prefetch_related(
         Prefetch("attendances", queryset=Attendance.objects.select_related("case"))
     ).order_by("-held_on")
+
+
+def group_participants(group: ExchangeGroup) -> list[Case]:
+    """Young people who attended this group at least once (first names only are shown to
+    volunteers; no case file is reachable from here without case permissions)."""
+    return list(
+        Case.objects.filter(attendances__session__group=group)
+        .distinct()
+        .only("id", "code", "first_name")
+        .order_by("code")
+    )
+
+
+def case_for_group(actor: Actor, code: str) -> Case | None:
+    return Case.objects.filter(case_visible_q(actor), code=code[:12]).first()
+
+
+def awareness_list() -> QuerySet[Any]:
+    from tracking.models import AwarenessSession
+
+    return AwarenessSession.objects.select_related("partner", "programme").order_by("-held_on")

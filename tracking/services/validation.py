@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
-from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.tenancy import current_schema
 from tenants import selectors as tenant_selectors
 from tracking.models import PicklistItem
 
@@ -68,8 +68,7 @@ def staff_members(user_ids: Iterable[int], *, field: str) -> list[int]:
     ids = sorted({int(i) for i in user_ids})
     if not ids:
         return ids
-    tenant = connection.tenant  # type: ignore[attr-defined]
-    members = tenant_selectors.active_member_ids(association=tenant, user_ids=ids)
+    members = tenant_selectors.active_member_ids(schema_name=current_schema(), user_ids=ids)
     if set(ids) - members:
         raise ApplicationError(
             _("Une des personnes choisies ne fait pas partie de l'équipe de l'association."),

@@ -1,0 +1,70 @@
+"""The public referral form (/signaler)."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django_tenants.utils import schema_context
+
+from tests.conftest import World, host_client
+from tracking.models import Case, Referral
+
+pytestmark = pytest.mark.django_db
+
+FORM = {
+    "referrer_kind": "school", "referrer_name": "CPE du collège", "referrer_contact": "01 23 45",
+    "first_name": "Yanis", "birth_year": "2012", "town": "Créteil",
+    "description": "Un élève est insulté chaque jour sur un groupe de messagerie.",
+}
+
+
+def test_referral_creates_a_case_and_shows_nothing_back(world: World, django_capture_on_commit_callbacks) -> None:
+    client = host_client(world.acme)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post("/signaler", FORM)
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Merci" in body
+    assert "Yanis" not in body
+    with schema_context("a_acme"):
+        case = Case.objects.get()
+        assert case.detection_source.code == "referral_form"
+        assert Referral.objects.get(case=case).description.startswith("Un élève")
+    assert len(callbacks) == 1  # the team is notified once the referral is committed
+
+
+def test_notification_task_mails_admins_and_coordinators(world: World) -> None:
+    from tracking.tasks import referral_notify_task
+
+    host_client(world.acme).post("/signaler", FORM)
+    with schema_context("a_acme"):
+        referral = Referral.objects.get()
+        told = referral_notify_task.run(referral.pk, "a_acme")
+    assert told == 2
+    assert sorted(mail.outbox[-1].to) == ["admin@acme.example", "coordinator@acme.example"]
+    assert "Yanis" not in mail.outbox[-1].body
+
+
+def test_honeypot_is_silently_ignored(world: World) -> None:
+    response = host_client(world.acme).post("/signaler", {**FORM, "website": "http://spam"})
+    assert response.status_code == 200
+    with schema_context("a_acme"):
+        assert not Case.objects.exists()
+
+
+def test_rate_limited_per_address(world: World) -> None:
+    client = host_client(world.acme)
+    for _ in range(5):
+        assert client.post("/signaler", FORM, REMOTE_ADDR="198.51.100.9").status_code == 200
+    response = client.post("/signaler", FORM, REMOTE_ADDR="198.51.100.9")
+    assert response.status_code == 400
+    assert "Trop de signalements" in response.content.decode()
+    with schema_context("a_acme"):
+        assert Case.objects.count() == 5
+
+
+def test_oversized_description_is_refused(world: World) -> None:
+    response = host_client(world.acme).post("/signaler", {**FORM, "description": "x" * 3001})
+    assert response.status_code == 400
+    with schema_context("a_acme"):
+        assert not Case.objects.exists()

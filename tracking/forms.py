@@ -1,0 +1,221 @@
+"""Forms of case tracking: they check shapes and types; the services check the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenants import selectors as tenant_selectors
+from tracking import selectors
+from tracking.models import (
+    AttendanceStatus,
+    CaseRole,
+    Channel,
+    ContactKind,
+    ExchangeGroup,
+    Gender,
+    Partner,
+    PicklistItem,
+    PicklistKind,
+)
+
+
+def _items(kind: str) -> Any:
+    return selectors.picklist(kind)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class StaffChoiceMixin:
+    """Choices of active team members of the current association (public schema)."""
+
+    def staff_choices(self, association: Any) -> list[tuple[int, str]]:
+        return [(m.user_id, f"{m.user} · {m.get_role_display()}")
+                for m in tenant_selectors.member_list(schema_name=association.schema_name)]
+
+
+class CaseForm(StaffChoiceMixin, forms.Form):
+    first_name = forms.CharField(label=_("Prénom (facultatif)"), max_length=80, required=False)
+    birth_year = forms.IntegerField(label=_("Année de naissance"), required=False)
+    gender = forms.ChoiceField(label=_("Genre"), choices=Gender.choices, required=False)
+    town = forms.CharField(label=_("Commune"), max_length=120, required=False)
+    department = forms.CharField(label=_("Département"), max_length=3, required=False)
+    role = forms.ChoiceField(label=_("Rôle du jeune dans la situation"), choices=CaseRole.choices)
+    situation_types = forms.ModelMultipleChoiceField(
+        label=_("Types de situation"), queryset=PicklistItem.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=PicklistItem.objects.none(),
+                                       required=False)
+    detection_source = forms.ModelChoiceField(
+        label=_("Source de détection"), queryset=PicklistItem.objects.none(), required=False
+    )
+    referring_partner = forms.ModelChoiceField(
+        label=_("Partenaire orienteur"), queryset=Partner.objects.none(), required=False
+    )
+    assigned_staff = forms.TypedMultipleChoiceField(
+        label=_("Intervenants référents"), coerce=int, required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    opened_on = forms.DateField(label=_("Date d'ouverture"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, association: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["situation_types"].queryset = _items(PicklistKind.SITUATION_TYPE)
+        fields["programme"].queryset = _items(PicklistKind.PROGRAMME)
+        fields["detection_source"].queryset = _items(PicklistKind.DETECTION_SOURCE)
+        fields["referring_partner"].queryset = selectors.partner_list()
+        fields["assigned_staff"].choices = self.staff_choices(association)
+
+
+class CloseForm(forms.Form):
+    closed_on = forms.DateField(label=_("Date de clôture"), widget=DateInput(),
+                                initial=timezone.localdate)
+    closing_reason = forms.ModelChoiceField(label=_("Motif"), queryset=PicklistItem.objects.none())
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["closing_reason"].queryset = _items(  # type: ignore[attr-defined]
+            PicklistKind.CLOSING_REASON
+        )
+
+
+class InteractionForm(forms.Form):
+    kind = forms.ModelChoiceField(label=_("Type d'échange"), queryset=PicklistItem.objects.none())
+    channel = forms.ChoiceField(label=_("Canal"), choices=Channel.choices)
+    occurred_at = forms.DateTimeField(label=_("Date et heure"), widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(label=_("Durée (minutes)"), required=False,
+                                          min_value=1, max_value=24 * 60)
+    summary = forms.CharField(label=_("Résumé"), widget=forms.Textarea(attrs={"rows": 4}),
+                              required=False, max_length=5000)
+    clinical_note = forms.CharField(
+        label=_("Note clinique (visible des seuls psychologues)"), required=False,
+        widget=forms.Textarea(attrs={"rows": 4}), max_length=20000,
+    )
+
+    def __init__(self, *args: Any, clinical: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].queryset = _items(  # type: ignore[attr-defined]
+            PicklistKind.INTERACTION_KIND
+        )
+        if not clinical:
+            del self.fields["clinical_note"]
+
+
+class PartnerForm(forms.Form):
+    name = forms.CharField(label=_("Nom"), max_length=200)
+    kind = forms.ModelChoiceField(label=_("Type"), queryset=PicklistItem.objects.none())
+    town = forms.CharField(label=_("Commune"), max_length=120, required=False)
+    department = forms.CharField(label=_("Département"), max_length=3, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].queryset = _items(PicklistKind.PARTNER_TYPE)  # type: ignore[attr-defined]
+
+
+class ContactForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Type de contact"), choices=ContactKind.choices)
+    first_name = forms.CharField(label=_("Prénom"), max_length=80, required=False)
+    last_name = forms.CharField(label=_("Nom"), max_length=80, required=False)
+    relationship = forms.CharField(label=_("Lien avec le jeune"), max_length=80)
+    phone = forms.CharField(label=_("Téléphone"), max_length=30, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+
+
+class ImpactForm(forms.Form):
+    assessed_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    moment = forms.ChoiceField(label=_("Moment"), choices=[("intake", _("Accueil")),
+                                                         ("review", _("Bilan"))])
+    peers = forms.IntegerField(label=_("Liens avec les pairs (1 à 5)"), min_value=1, max_value=5)
+    family = forms.IntegerField(label=_("Liens familiaux (1 à 5)"), min_value=1, max_value=5)
+    school_work = forms.IntegerField(label=_("École ou travail (1 à 5)"), min_value=1,
+                                     max_value=5)
+    help = forms.IntegerField(label=_("Aide et professionnels (1 à 5)"), min_value=1, max_value=5)
+    confidence = forms.IntegerField(label=_("Confiance en soi (1 à 5)"), min_value=1, max_value=5)
+
+
+class GroupForm(StaffChoiceMixin, forms.Form):
+    theme = forms.CharField(label=_("Thème"), max_length=160)
+    weekday = forms.TypedChoiceField(label=_("Jour"), coerce=int,
+                                     choices=ExchangeGroup.Weekday.choices)
+    capacity = forms.IntegerField(label=_("Capacité"), initial=10, min_value=1, max_value=50)
+    facilitators = forms.TypedMultipleChoiceField(
+        label=_("Animateurs"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, association: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["facilitators"].choices = self.staff_choices(  # type: ignore[attr-defined]
+            association
+        )
+
+
+class SessionForm(forms.Form):
+    held_on = forms.DateField(label=_("Date de la séance"), widget=DateInput(),
+                              initial=timezone.localdate)
+    topic = forms.CharField(label=_("Sujet"), max_length=200, required=False)
+
+
+ATTENDANCE_CHOICES = [("", _("—")), *AttendanceStatus.choices]
+
+
+class AwarenessForm(StaffChoiceMixin, forms.Form):
+    held_on = forms.DateField(label=_("Date"), widget=DateInput())
+    partner = forms.ModelChoiceField(label=_("Partenaire"), queryset=Partner.objects.none(),
+                                     required=False)
+    town = forms.CharField(label=_("Commune"), max_length=120, required=False)
+    department = forms.CharField(label=_("Département"), max_length=3, required=False)
+    programme = forms.ModelChoiceField(label=_("Programme"), queryset=PicklistItem.objects.none(),
+                                       required=False)
+    facilitators = forms.TypedMultipleChoiceField(
+        label=_("Intervenants"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    pupils = forms.IntegerField(label=_("Élèves"), min_value=0, max_value=100_000, initial=0)
+    parents = forms.IntegerField(label=_("Parents"), min_value=0, max_value=100_000, initial=0)
+    teachers = forms.IntegerField(label=_("Enseignants"), min_value=0, max_value=100_000,
+                                  initial=0)
+    other_professionals = forms.IntegerField(label=_("Autres professionnels"), min_value=0,
+                                             max_value=100_000, initial=0)
+
+    def __init__(self, *args: Any, association: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: dict[str, Any] = self.fields
+        fields["partner"].queryset = selectors.partner_list()
+        fields["programme"].queryset = _items(PicklistKind.PROGRAMME)
+        fields["facilitators"].choices = self.staff_choices(association)
+
+
+class ReferralForm(forms.Form):
+    """The public referral form (/signaler): a school, a partner or a family."""
+
+    referrer_kind = forms.ChoiceField(label=_("Vous êtes"), choices=[
+        ("school", _("Un établissement scolaire")), ("partner", _("Un partenaire")),
+        ("family", _("Un parent ou un proche")), ("young_person", _("Le jeune lui-même")),
+    ])
+    referrer_name = forms.CharField(label=_("Votre nom"), max_length=120)
+    referrer_contact = forms.CharField(label=_("Votre téléphone ou e-mail"), max_length=200)
+    first_name = forms.CharField(label=_("Prénom du jeune (facultatif)"), max_length=80,
+                                 required=False)
+    birth_year = forms.IntegerField(label=_("Année de naissance du jeune"), required=False)
+    town = forms.CharField(label=_("Commune"), max_length=120, required=False)
+    description = forms.CharField(label=_("Ce qui se passe"), max_length=3000,
+                                  widget=forms.Textarea(attrs={"rows": 6}))
+    # Honeypot: hidden from people, filled by robots.
+    website = forms.CharField(required=False, label=_("Ne pas remplir"))

@@ -1,0 +1,70 @@
+"""The public referral form: a case at the first stage, the staff told, nothing shown back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.tenancy import current_schema
+from tracking.models import PicklistItem, PicklistKind, Referral
+from tracking.services import validation
+from tracking.services.audit import audit_record
+from tracking.services.cases import CaseData, case_create
+
+RATE_LIMIT = 5  # referrals per address per hour and association
+RATE_WINDOW = 60 * 60
+
+
+@dataclass
+class ReferralData:
+    referrer_kind: str
+    referrer_name: str
+    referrer_contact: str
+    description: str
+    first_name: str = ""
+    birth_year: int | None = None
+    town: str = ""
+
+
+def referral_rate_limited(ip_address: str | None) -> bool:
+    """Count this submission; True when the address sent too many this hour."""
+    key = f"referral-rate:{ip_address or 'unknown'}"  # the cache prefixes the schema
+    if cache.add(key, 1, RATE_WINDOW):
+        return False
+    try:
+        return cache.incr(key) > RATE_LIMIT
+    except ValueError:
+        return False
+
+
+def referral_submit(*, data: ReferralData, ip_address: str | None) -> Referral:
+    validation.text_length(data.description, limit=3000, field="description",
+                           label=_("La description"))
+    if referral_rate_limited(ip_address):
+        raise ApplicationError(
+            _("Trop de signalements envoyés depuis cette connexion. Réessayez dans une heure "
+              "ou appelez l'association."),
+            code=ErrorCode.NOT_ALLOWED,
+        )
+    source = PicklistItem.objects.filter(
+        kind=PicklistKind.DETECTION_SOURCE, code="referral_form"
+    ).first()
+    with transaction.atomic():
+        case = case_create(actor=None, via="referral_form", data=CaseData(
+            first_name=data.first_name.strip(), birth_year=data.birth_year,
+            town=data.town.strip(), detection_source=source,
+        ))
+        referral = Referral.objects.create(
+            case=case, referrer_kind=data.referrer_kind, referrer_name=data.referrer_name,
+            referrer_contact=data.referrer_contact, description=data.description,
+        )
+        audit_record(actor=None, action="referral.received", obj=case, ip_address=ip_address)
+        from tracking.tasks import referral_notify_task
+
+        schema = current_schema()
+        transaction.on_commit(lambda: referral_notify_task.delay(referral.pk, schema))
+    return referral

@@ -1,0 +1,38 @@
+"""Tracking tasks. They run in the schema they were enqueued from (tenant-schemas-celery);
+each one also takes the schema name and refuses to run anywhere else."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.utils.translation import gettext as _
+
+from relier_platform.celery import app
+from relier_platform.tenancy import current_schema
+from tenants import selectors as tenant_selectors
+from tenants.models import Role
+from tracking.models import Referral
+
+
+@app.task(name="tracking.referral_notify_task", autoretry_for=(ConnectionError,),
+          retry_backoff=True, max_retries=5)
+def referral_notify_task(referral_id: int, schema_name: str) -> int:
+    """Tell the team that a referral arrived (no detail in the e-mail: sign in to read it).
+    Returns how many people were told. Safe to run twice: it only sends a notice."""
+    if current_schema() != schema_name:
+        raise RuntimeError("referral_notify_task ran outside its association's schema")
+    referral = Referral.objects.select_related("case").filter(pk=referral_id).first()
+    if referral is None:
+        return 0
+    recipients = [
+        m.user.email for m in tenant_selectors.member_list(schema_name=schema_name)
+        if m.role in (Role.ADMIN, Role.COORDINATOR)
+    ]
+    if recipients:
+        send_mail(
+            _("Nouveau signalement reçu (%(code)s)") % {"code": referral.case.code},
+            _("Un nouveau signalement est arrivé par le formulaire en ligne. Connectez-vous "
+              "à l'espace de l'association pour le lire : dossier %(code)s.")
+            % {"code": referral.case.code},
+            None, recipients,
+        )
+    return len(recipients)

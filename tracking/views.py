@@ -1,0 +1,445 @@
+"""Pages of case tracking (association hosts; the association's schema is active)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relier_platform.errors import ApplicationError
+from tracking import forms, selectors
+from tracking.access import actor_of, client_ip, requires
+from tracking.models import AuditLog, PicklistKind
+from tracking.permissions import Actor, Capability
+from tracking.services import cases as case_services
+from tracking.services import directory, groups
+from tracking.services.audit import audit_record
+from tracking.services.interactions import InteractionData, interaction_create
+from tracking.services.referrals import ReferralData, referral_submit
+
+PAGE_SIZE = 50
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def filters_from(params: Any) -> selectors.CaseFilters:
+    """Case-list filters from GET parameters; malformed values are ignored."""
+    return selectors.CaseFilters(
+        q=str(params.get("q", ""))[:100],
+        status=params.get("status") if params.get("status") in ("open", "closed", "all")
+        else "open",
+        mine=params.get("mine") == "1",
+        programme=_int(params.get("programme")),
+        detection_source=_int(params.get("detection_source")),
+        partner=_int(params.get("partner")),
+        age_bracket=str(params.get("age_bracket", ""))[:10],
+        opened_from=_date(params.get("opened_from")),
+        opened_to=_date(params.get("opened_to")),
+        sort=params.get("sort") if params.get("sort") in selectors.SORTS else "recent",
+    )
+
+
+def _fail(form: Any, error: ApplicationError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _case_data(cleaned: dict[str, Any]) -> case_services.CaseData:
+    return case_services.CaseData(
+        first_name=cleaned.get("first_name") or "",
+        birth_year=cleaned.get("birth_year"),
+        gender=cleaned.get("gender") or "",
+        town=cleaned.get("town") or "",
+        department=cleaned.get("department") or "",
+        role=cleaned.get("role") or "targeted",
+        programme=cleaned.get("programme"),
+        detection_source=cleaned.get("detection_source"),
+        referring_partner=cleaned.get("referring_partner"),
+        situation_types=list(cleaned.get("situation_types") or []),
+        assigned_staff_ids=list(cleaned.get("assigned_staff") or []),
+        opened_on=cleaned.get("opened_on"),
+    )
+
+
+# --- Cases ---------------------------------------------------------------------------
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if not (actor.can(Capability.CASE_VIEW_ALL) or actor.can(Capability.CASE_VIEW_ASSIGNED)
+            or actor.role == "read_only"):
+        raise Http404
+    filters = filters_from(request.GET)
+    page = Paginator(selectors.case_list(actor=actor, filters=filters), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "tracking/case_list.html", {
+        "page": page, "filters": filters, "query": query.urlencode(),
+        "programmes": selectors.picklist(PicklistKind.PROGRAMME),
+        "sources": selectors.picklist(PicklistKind.DETECTION_SOURCE),
+        "partners": selectors.partner_list(),
+        "brackets": [f"{low}-{high}" for low, high in selectors.AGE_BRACKETS],
+        "can_create": actor.can(Capability.CASE_CREATE),
+        "can_export": actor.can(Capability.EXPORT),
+    })
+
+
+@requires(Capability.CASE_CREATE)
+@require_http_methods(["GET", "POST"])
+def case_create(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    form = forms.CaseForm(request.POST or None, association=request.tenant)  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = case_services.case_create(actor=actor, data=_case_data(form.cleaned_data))
+        except ApplicationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Dossier %(code)s ouvert.") % {"code": case.code})
+            return redirect("case_detail", case_id=case.pk)
+    return render(request, "tracking/case_form.html", {"form": form, "case": None},
+                  status=400 if form.errors else 200)
+
+
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id)
+    clinical = actor.can(Capability.CLINICAL)
+    audit_record(actor=actor, action="case.read", obj=case, ip_address=client_ip(request))
+    timeline = selectors.case_timeline(actor=actor, case=case)
+    if clinical and any(e.kind == "interaction" and e.obj.clinical_note for e in timeline):
+        audit_record(actor=actor, action="clinical.read", obj=case,
+                     ip_address=client_ip(request))
+    can_edit = selectors.case_can_edit(actor, case)
+    return render(request, "tracking/case_detail.html", {
+        "case": case, "timeline": timeline, "clinical": clinical, "can_edit": can_edit,
+        "can_log": actor.can(Capability.INTERACTION_LOG),
+        "interaction_form": forms.InteractionForm(clinical=clinical, initial={
+            "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
+            "channel": "phone",
+        }),
+        "impact": selectors.impact_evolution(case),
+        "contacts": case.casecontact_set.select_related("contact"),
+        "links": case.links_out.select_related("to_case"),
+        "close_form": forms.CloseForm(initial={"version": case.version}),
+        "contact_form": forms.ContactForm(),
+        "impact_form": forms.ImpactForm(),
+        "age_bracket": case.age_bracket(),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id, for_edit=True)
+    initial = {
+        "first_name": case.first_name, "birth_year": case.birth_year, "gender": case.gender,
+        "town": case.town, "department": case.department, "role": case.role,
+        "programme": case.programme, "detection_source": case.detection_source,
+        "referring_partner": case.referring_partner,
+        "situation_types": list(case.situation_types.all()),
+        "assigned_staff": [u.pk for u in case.assigned_staff.all()],
+        "opened_on": case.opened_on,
+    }
+    form = forms.CaseForm(request.POST or None, initial=initial,
+                          association=request.tenant)  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        try:
+            case_services.case_update(actor=actor, case=case, data=_case_data(form.cleaned_data),
+                                      expected_version=_int(request.POST.get("version")) or 0)
+        except ApplicationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Dossier enregistré."))
+            return redirect("case_detail", case_id=case.pk)
+    return render(request, "tracking/case_form.html", {"form": form, "case": case},
+                  status=400 if form.errors else 200)
+
+
+@require_POST
+def case_close(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id, for_edit=True)
+    form = forms.CloseForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.case_close(
+                actor=actor, case=case, closed_on=form.cleaned_data["closed_on"],
+                reason=form.cleaned_data["closing_reason"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Dossier clôturé."))
+    else:
+        messages.error(request, _("Clôture impossible : vérifiez la date et le motif."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@requires(Capability.INTERACTION_LOG)
+@require_POST
+def interaction_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    case = selectors.access_case(actor, case_id)
+    form = forms.InteractionForm(request.POST, clinical=actor.can(Capability.CLINICAL))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            interaction_create(actor=actor, data=InteractionData(
+                kind=data["kind"], channel=data["channel"], occurred_at=data["occurred_at"],
+                duration_minutes=data.get("duration_minutes"), case_ids=[case.pk],
+                summary=data.get("summary") or "", clinical_note=data.get("clinical_note") or "",
+            ))
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Échange enregistré."))
+            return redirect("case_detail", case_id=case.pk)
+    return render(request, "tracking/interaction_form.html", {"form": form, "case": case},
+                  status=400)
+
+
+@require_POST
+def contact_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id, for_edit=True)
+    form = forms.ContactForm(request.POST)
+    if form.is_valid():
+        directory.contact_create_for_case(actor=actor, case=case, **form.cleaned_data)
+        messages.success(request, _("Contact ajouté."))
+    else:
+        messages.error(request, _("Contact non enregistré : vérifiez les champs."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@require_POST
+def impact_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id, for_edit=True)
+    form = forms.ImpactForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            case_services.impact_record(
+                actor=actor, case=case, assessed_on=data["assessed_on"], moment=data["moment"],
+                scores={k: data[k] for k in ("peers", "family", "school_work", "help",
+                                             "confidence")},
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Scores enregistrés."))
+    else:
+        messages.error(request, _("Scores non enregistrés : chaque score va de 1 à 5."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+# --- Partners --------------------------------------------------------------------------
+
+@requires(Capability.CASE_VIEW_ALL)
+def partner_list(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    form = forms.PartnerForm(request.POST or None)
+    if request.method == "POST":
+        if not actor.can(Capability.PARTNER_MANAGE):
+            raise Http404
+        if form.is_valid():
+            try:
+                directory.partner_create(actor=actor, **form.cleaned_data)
+            except ApplicationError as error:
+                _fail(form, error)
+            else:
+                messages.success(request, _("Partenaire ajouté."))
+                return redirect("partner_list")
+    return render(request, "tracking/partner_list.html", {
+        "partners": selectors.partner_list(), "form": form,
+    }, status=400 if form.errors else 200)
+
+
+@requires(Capability.CASE_VIEW_ALL)
+def partner_detail(request: HttpRequest, partner_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    partner = selectors.partner_get(partner_id)
+    referred = selectors.case_list(actor=actor, filters=selectors.CaseFilters(
+        status="all", partner=partner.pk))
+    return render(request, "tracking/partner_detail.html", {
+        "partner": partner, "cases": referred[:200],
+        "interactions": partner.interactions.select_related("kind").order_by("-occurred_at")[:50],
+        "sessions": partner.awareness_sessions.order_by("-held_on")[:50],
+    })
+
+
+# --- Exchange groups -------------------------------------------------------------------
+
+def group_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    form = forms.GroupForm(request.POST or None, association=request.tenant)  # type: ignore[attr-defined]
+    if request.method == "POST":
+        if not actor.can(Capability.GROUP_MANAGE):
+            raise Http404
+        if form.is_valid():
+            try:
+                groups.group_create(actor=actor, theme=form.cleaned_data["theme"],
+                                    weekday=form.cleaned_data["weekday"],
+                                    capacity=form.cleaned_data["capacity"],
+                                    facilitator_ids=form.cleaned_data["facilitators"])
+            except ApplicationError as error:
+                _fail(form, error)
+            else:
+                messages.success(request, _("Groupe créé."))
+                return redirect("group_list")
+    return render(request, "tracking/group_list.html", {
+        "groups": selectors.group_list(actor=actor), "form": form,
+        "can_manage": actor.can(Capability.GROUP_MANAGE),
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    group = selectors.access_group(actor, group_id)
+    form = forms.SessionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            session = groups.group_session_create(actor=actor, group=group, **form.cleaned_data)
+        except ApplicationError as error:
+            _fail(form, error)
+        else:
+            return redirect("group_session", group_id=group.pk, session_id=session.pk)
+    return render(request, "tracking/group_detail.html", {
+        "group": group, "sessions": selectors.group_sessions(group)[:30], "form": form,
+    }, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def group_session(request: HttpRequest, group_id: int, session_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    group = selectors.access_group(actor, group_id)
+    session = group.sessions.filter(pk=_int(session_id)).first()
+    if session is None:
+        raise Http404
+    participants = selectors.group_participants(group)
+    error = None
+    if request.method == "POST":
+        statuses = {
+            case.pk: request.POST[f"status-{case.pk}"] for case in participants
+            if request.POST.get(f"status-{case.pk}")
+        }
+        new_code = request.POST.get("add_case", "").strip()
+        if new_code:
+            extra = selectors.case_for_group(actor, new_code)
+            if extra is None:
+                error = _("Aucun dossier visible ne porte ce numéro.")
+            else:
+                statuses[extra.pk] = "present"
+        if error is None:
+            try:
+                groups.attendance_record(actor=actor, session=session, statuses=statuses)
+            except ApplicationError as failure:
+                error = failure.message
+            else:
+                messages.success(request, _("Présences enregistrées."))
+                return redirect("group_session", group_id=group.pk, session_id=session.pk)
+    current = {a.case_id: a.status for a in session.attendances.all()}
+    rows = [(case, current.get(case.pk, "")) for case in participants]
+    return render(request, "tracking/group_session.html", {
+        "group": group, "session": session, "rows": rows, "error": error,
+        "choices": forms.ATTENDANCE_CHOICES,
+        "can_add": actor.can(Capability.CASE_VIEW_ALL) or actor.can(Capability.CASE_VIEW_ASSIGNED),
+    }, status=400 if error else 200)
+
+
+# --- Awareness sessions ----------------------------------------------------------------
+
+@requires(Capability.AWARENESS_MANAGE)
+def awareness_list(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    form = forms.AwarenessForm(request.POST or None, association=request.tenant)  # type: ignore[attr-defined]
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            groups.awareness_create(
+                actor=actor, held_on=data["held_on"], partner=data["partner"],
+                town=data["town"], department=data["department"], programme=data["programme"],
+                facilitator_ids=data["facilitators"], pupils=data["pupils"],
+                parents=data["parents"], teachers=data["teachers"],
+                other_professionals=data["other_professionals"],
+            )
+        except ApplicationError as error:
+            _fail(form, error)
+        else:
+            messages.success(request, _("Séance de sensibilisation enregistrée."))
+            return redirect("awareness_list")
+    return render(request, "tracking/awareness_list.html", {
+        "sessions": selectors.awareness_list()[:200], "form": form,
+    }, status=400 if form.errors else 200)
+
+
+# --- Audit log -------------------------------------------------------------------------
+
+@requires(Capability.AUDIT_READ)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    qs = AuditLog.objects.order_by("-at", "-id")
+    action = request.GET.get("action", "")[:40]
+    if action:
+        qs = qs.filter(action__startswith=action)
+    actor_id = _int(request.GET.get("actor"))
+    if actor_id:
+        qs = qs.filter(actor_id=actor_id)
+    page = Paginator(qs.select_related("actor"), 100).get_page(request.GET.get("page"))
+    audit_record(actor=actor, action="audit.read", ip_address=client_ip(request))
+    return render(request, "tracking/audit_list.html", {"page": page, "action": action})
+
+
+# --- Public referral form --------------------------------------------------------------
+
+@require_http_methods(["GET", "POST"])
+def referral(request: HttpRequest) -> HttpResponse:
+    form = forms.ReferralForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data.get("website"):  # honeypot: a robot; answer as if all went well
+            return render(request, "tracking/referral_thanks.html")
+        try:
+            referral_submit(ip_address=client_ip(request), data=ReferralData(
+                referrer_kind=data["referrer_kind"], referrer_name=data["referrer_name"],
+                referrer_contact=data["referrer_contact"], description=data["description"],
+                first_name=data.get("first_name") or "", birth_year=data.get("birth_year"),
+                town=data.get("town") or "",
+            ))
+        except ApplicationError as error:
+            _fail(form, error)
+        else:
+            return render(request, "tracking/referral_thanks.html")
+    return render(request, "tracking/referral_form.html", {"form": form},
+                  status=400 if form.errors else 200)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The association's home page: the person's own open cases and where to go."""
+    actor = actor_of(request)
+    mine = selectors.case_list(actor=actor, filters=selectors.CaseFilters(mine=True))
+    return render(request, "tenants/home.html", {"my_cases": mine[:10], "actor": actor})
+
+
