@@ -45,7 +45,8 @@ def django_db_setup(
 
     with django_db_blocker.unblock():
         config = setup_databases(
-            verbosity=request.config.option.verbose, interactive=False, aliases={"default"}
+            verbosity=request.config.option.verbose, interactive=False,
+            aliases={"default"},  # type: ignore[arg-type]
         )
     yield
     with django_db_blocker.unblock():

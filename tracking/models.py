@@ -31,7 +31,7 @@ class _EmptyNotNull:
         return "" if value is None else value
 
 
-class EncryptedCharField(_EmptyNotNull, _EncryptedChar):  # type: ignore[misc]
+class EncryptedCharField(_EmptyNotNull, _EncryptedChar):
     """Encrypted at rest (Fernet; keys derived from SECRET_KEY, see settings)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -41,7 +41,7 @@ class EncryptedCharField(_EmptyNotNull, _EncryptedChar):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
 
-class EncryptedTextField(_EmptyNotNull, _EncryptedText):  # type: ignore[misc]
+class EncryptedTextField(_EmptyNotNull, _EncryptedText):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("null", True)
         kwargs.setdefault("blank", True)
@@ -141,7 +141,7 @@ class Case(models.Model):
         Partner, on_delete=models.PROTECT, null=True, blank=True, related_name="referred_cases",
         verbose_name=_("partenaire orienteur"),
     )
-    assigned_staff = models.ManyToManyField(
+    assigned_staff: models.ManyToManyField[Any, Any] = models.ManyToManyField(
         STAFF, related_name="+", blank=True, verbose_name=_("intervenants référents"),
         db_table="tracking_case_assigned_staff",
     )
@@ -333,7 +333,7 @@ class ExchangeGroup(models.Model):
     capacity = models.PositiveSmallIntegerField(
         _("capacité"), default=10, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
-    facilitators = models.ManyToManyField(STAFF, related_name="+", blank=True,
+    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(STAFF, related_name="+", blank=True,
                                           verbose_name=_("animateurs"),
                                           db_table="tracking_group_facilitators")
     is_active = models.BooleanField(_("actif"), default=True)
@@ -393,7 +393,7 @@ class AwarenessSession(models.Model):
         PicklistItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("programme"), limit_choices_to={"kind": PicklistKind.PROGRAMME},
     )
-    facilitators = models.ManyToManyField(STAFF, related_name="+", blank=True,
+    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(STAFF, related_name="+", blank=True,
                                           verbose_name=_("intervenants"),
                                           db_table="tracking_awareness_facilitators")
     pupils = models.PositiveIntegerField(_("élèves"), default=0,

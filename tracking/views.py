@@ -335,7 +335,7 @@ def group_detail(request: HttpRequest, group_id: int) -> HttpResponse:
 def group_session(request: HttpRequest, group_id: int, session_id: int) -> HttpResponse:
     actor = actor_of(request)
     group = selectors.access_group(actor, group_id)
-    session = group.sessions.filter(pk=_int(session_id)).first()
+    session = group.sessions.filter(pk=session_id).first()
     if session is None:
         raise Http404
     participants = selectors.group_participants(group)

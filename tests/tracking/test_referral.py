@@ -28,6 +28,7 @@ def test_referral_creates_a_case_and_shows_nothing_back(world: World, django_cap
     assert "Yanis" not in body
     with schema_context("a_acme"):
         case = Case.objects.get()
+        assert case.detection_source is not None
         assert case.detection_source.code == "referral_form"
         assert Referral.objects.get(case=case).description.startswith("Un élève")
     assert len(callbacks) == 1  # the team is notified once the referral is committed

@@ -17,7 +17,7 @@ def audit_record(
     return AuditLog.objects.create(
         actor_id=actor.id if actor else None,
         action=action,
-        object_type=obj._meta.model_name if obj is not None else "",
+        object_type=(obj._meta.model_name or "") if obj is not None else "",
         object_id=str(obj.pk) if obj is not None else "",
         ip_address=ip_address,
         detail=detail,
