@@ -40,11 +40,11 @@ def neutralise(value: Cell) -> Cell:
     (before the check, so that they cannot hide a leading `=`)."""
     if not isinstance(value, str):
         return value
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", value)
     # Some spreadsheets trim leading spaces on import: "  =1" is refused too.
-    if value.startswith(FORMULA_TRIGGERS) or value.lstrip().startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+    if text.startswith(FORMULA_TRIGGERS) or text.lstrip().startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
 
 
 @dataclass(frozen=True)

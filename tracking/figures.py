@@ -51,7 +51,6 @@ from tracking.school_year import (
 )
 
 PeriodKind = Literal["school", "calendar"]
-PERIOD_KINDS: tuple[PeriodKind, ...] = ("school", "calendar")
 UNKNOWN = "unknown"
 AGE_BRACKET_CODES = [f"{low}-{high}" for low, high in AGE_BRACKETS]
 # Every bracket `school_year.age_bracket` may answer, in display order.
@@ -227,10 +226,10 @@ class Figures:
 # --- the selectors -----------------------------------------------------------------------
 
 
-def _active_q(period: Period, prefix: str = "") -> Q:
+def _active_q(period: Period) -> Q:
     """Open at some point of the period: opened by its end, not closed before its start."""
-    return Q(**{f"{prefix}opened_on__lte": period.end}) & (
-        Q(**{f"{prefix}closed_on__isnull": True}) | Q(**{f"{prefix}closed_on__gte": period.start})
+    return Q(opened_on__lte=period.end) & (
+        Q(closed_on__isnull=True) | Q(closed_on__gte=period.start)
     )
 
 
@@ -298,9 +297,8 @@ def _by_situation_type(active: QuerySet[Case]) -> Breakdown:
         through.objects.filter(case__in=active.values("pk"))
         .values("picklistitem_id", "picklistitem__label")
         .annotate(n=Count("case_id", distinct=True)).order_by()
-        .values_list("picklistitem_id", "picklistitem__label", "n")
     )
-    pairs = [(str(pk), label, n) for pk, label, n in values]
+    pairs = [(str(v["picklistitem_id"]), v["picklistitem__label"], v["n"]) for v in values]
     without = active.filter(situation_types__isnull=True).count()
     pairs.append((UNKNOWN, _("Non renseigné"), without))
     return Breakdown(

@@ -333,7 +333,8 @@ class ExchangeGroup(models.Model):
     capacity = models.PositiveSmallIntegerField(
         _("capacité"), default=10, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
-    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(STAFF, related_name="+", blank=True,
+    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        STAFF, related_name="+", blank=True,
                                           verbose_name=_("animateurs"),
                                           db_table="tracking_group_facilitators")
     is_active = models.BooleanField(_("actif"), default=True)
@@ -393,7 +394,8 @@ class AwarenessSession(models.Model):
         PicklistItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("programme"), limit_choices_to={"kind": PicklistKind.PROGRAMME},
     )
-    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(STAFF, related_name="+", blank=True,
+    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        STAFF, related_name="+", blank=True,
                                           verbose_name=_("intervenants"),
                                           db_table="tracking_awareness_facilitators")
     pupils = models.PositiveIntegerField(_("élèves"), default=0,

@@ -22,9 +22,9 @@ from tracking import exports, selectors
 from tracking.access import client_ip, requires
 from tracking.figures import (
     AGE_BRACKET_CODES,
-    PERIOD_KINDS,
     Figures,
     Period,
+    PeriodKind,
     activity_figures,
     current_period,
     first_activity_day,
@@ -61,9 +61,7 @@ def _day(value: Any) -> date | None:
 def period_from(params: Mapping[str, Any], today: date | None = None) -> Period:
     """The period asked for; anything unreadable falls back to the current one."""
     today = today or timezone.localdate()
-    kind = params.get("period")
-    if kind not in PERIOD_KINDS:
-        kind = "school"
+    kind: PeriodKind = "calendar" if params.get("period") == "calendar" else "school"
     current = current_period(kind, today)
     year = _positive_int(params.get("year"))
     if year is None or not EARLIEST_YEAR <= year <= current.year:

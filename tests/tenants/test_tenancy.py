@@ -47,16 +47,18 @@ def test_domain_lookup_is_cached(world: World) -> None:
 
 
 def test_signed_in_request_costs_three_queries(world: World) -> None:
-    """Session (tenant schema), user, memberships (also the switch menu): nothing else."""
+    """Session (tenant schema), user, memberships (also the switch menu), then the home
+    page's own list of the person's cases: nothing else."""
     client = signed_in(world.acme_members["admin"], world.acme)
     client.get("/")
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
     selects = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith("SET ")]
-    assert len(selects) == 3, "\n".join(s[:90] for s in selects)
+    assert len(selects) == 4, "\n".join(s[:90] for s in selects)
     assert "django_session" in selects[0]
     assert "tenants_user" in selects[1]
     assert "tenants_membership" in selects[2]
+    assert "tracking_case" in selects[3]
     assert len(queries.captured_queries) - len(selects) <= 1  # search_path set once
 
 

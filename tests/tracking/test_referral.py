@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core import mail
 from django_tenants.utils import schema_context
@@ -18,7 +20,9 @@ FORM = {
 }
 
 
-def test_referral_creates_a_case_and_shows_nothing_back(world: World, django_capture_on_commit_callbacks) -> None:
+def test_referral_creates_a_case_and_shows_nothing_back(
+    world: World, django_capture_on_commit_callbacks: Any
+) -> None:
     client = host_client(world.acme)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post("/signaler", FORM)
