@@ -1,0 +1,30 @@
+"""The operators' admin lives on the platform site only."""
+
+import pytest
+
+from tenants.models import User
+from tests.conftest import World, host_client, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_operator_sees_associations_in_admin(world: World) -> None:
+    operator = User.objects.create_superuser("ops@relier.example", password="x" * 12)
+    response = signed_in(operator).get("/admin/tenants/association/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Acme Solidarité" in body
+    assert "Bêta Écoute" in body
+
+
+def test_admin_is_not_served_on_association_hosts(world: World) -> None:
+    client = signed_in(world.acme_members["admin"], world.acme)
+    assert client.get("/admin/").status_code == 404
+
+
+def test_association_member_is_not_an_operator(world: World) -> None:
+    client = signed_in(world.acme_members["admin"])
+    response = client.get("/admin/tenants/association/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    assert host_client().get("/admin/").status_code == 302
