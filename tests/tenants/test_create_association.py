@@ -66,6 +66,48 @@ def test_new_schema_is_a_migrated_copy_of_the_template(world: World) -> None:
     assert delta_migrations == template_migrations > 0
 
 
+CATALOG = {
+    "constraints": """SELECT c.relname, con.conname, con.contype,
+                            replace(pg_get_constraintdef(con.oid), %(schema)s || '.', '')
+                     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+                     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %(schema)s""",
+    "indexes": """SELECT indexname, replace(indexdef, %(schema)s || '.', '')
+                  FROM pg_indexes WHERE schemaname = %(schema)s""",
+    "columns": """SELECT table_name, column_name, data_type, is_nullable, is_identity,
+                         column_default FROM information_schema.columns
+                  WHERE table_schema = %(schema)s""",
+    "triggers": """SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                   JOIN pg_namespace n ON n.oid = c.relnamespace
+                   WHERE n.nspname = %(schema)s AND NOT t.tgisinternal""",
+}
+
+
+@pytest.mark.parametrize("what", sorted(CATALOG))
+def test_clone_matches_template_object_for_object(world: World, what: str) -> None:
+    """Same constraint and index names (later migrations look them up), same columns."""
+    with connection.cursor() as cursor:
+        found = {}
+        for schema in ("a_acme", "relier_template"):
+            cursor.execute(CATALOG[what], {"schema": schema})
+            found[schema] = sorted(cursor.fetchall())
+    assert found["a_acme"] == found["relier_template"]
+    assert found["a_acme"]
+
+
+def test_cloned_schema_has_its_own_identity_sequences(world: World) -> None:
+    from django_tenants.utils import schema_context
+
+    from tracking.models import PicklistItem
+
+    with schema_context("a_acme"):
+        before = PicklistItem.objects.count()
+        item = PicklistItem.objects.create(kind="programme", code="nouveau", label="Nouveau")
+        assert item.pk > before
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT count(*) FROM "relier_template".tracking_picklistitem')
+        assert cursor.fetchone()[0] == before
+
+
 @pytest.mark.parametrize(
     ("slug", "message"),
     [
