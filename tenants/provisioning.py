@@ -37,7 +37,7 @@ def _quote(name: str) -> str:
 
 def _template_state(cursor: object, template: str) -> tuple[int, int]:
     cursor.execute(  # type: ignore[attr-defined]
-        f"SELECT count(*), coalesce(max(id), 0) FROM {_quote(template)}.django_migrations"
+        f"SELECT count(*), coalesce(max(id), 0) FROM {_quote(template)}.django_migrations"  # noqa: S608 (quoted identifier)
     )
     count, last = cursor.fetchone()  # type: ignore[attr-defined]
     return int(count), int(last)
@@ -112,7 +112,7 @@ def clone_script(template: str) -> str:
         "INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING GENERATED);"
         for t in tables
     ]
-    lines += [f"INSERT INTO {new}.{_quote(t)} SELECT * FROM {src}.{_quote(t)};" for t in tables]
+    lines += [f"INSERT INTO {new}.{_quote(t)} SELECT * FROM {src}.{_quote(t)};" for t in tables]  # noqa: S608
     for table, name, _kind, definition in constraints:
         lines.append(
             f"ALTER TABLE {new}.{_quote(table)} ADD CONSTRAINT {_quote(name)} "
@@ -121,7 +121,7 @@ def clone_script(template: str) -> str:
     lines += [f"{ix};" for ix in indexes]
     lines += [f"{tr};" for tr in triggers]
     lines += [
-        f"SELECT setval(pg_get_serial_sequence('{new}.{_quote(t)}', '{col}'), "
+        f"SELECT setval(pg_get_serial_sequence('{new}.{_quote(t)}', '{col}'), "  # noqa: S608
         f"coalesce((SELECT max({_quote(col)}) FROM {new}.{_quote(t)}), 0) + 1, false);"
         for t, col in identities
     ]
