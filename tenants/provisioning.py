@@ -113,11 +113,17 @@ def clone_script(template: str) -> str:
         for t in tables
     ]
     lines += [f"INSERT INTO {new}.{_quote(t)} SELECT * FROM {src}.{_quote(t)};" for t in tables]  # noqa: S608
-    for table, name, _kind, definition in constraints:
-        lines.append(
-            f"ALTER TABLE {new}.{_quote(table)} ADD CONSTRAINT {_quote(name)} "
-            f"{retarget(definition)};"
-        )
+    # One ALTER TABLE per table and phase (keys and checks, then foreign keys): fewer
+    # statements, fewer catalog round trips.
+    for foreign in (False, True):
+        by_table: dict[str, list[str]] = {}
+        for table, name, kind, definition in constraints:
+            if (kind == "f") == foreign:
+                by_table.setdefault(table, []).append(
+                    f"ADD CONSTRAINT {_quote(name)} {retarget(definition)}"
+                )
+        lines += [f"ALTER TABLE {new}.{_quote(t)} {', '.join(adds)};"
+                  for t, adds in by_table.items()]
     lines += [f"{ix};" for ix in indexes]
     lines += [f"{tr};" for tr in triggers]
     lines += [

@@ -17,6 +17,7 @@ from tracking.models import (
     ContactKind,
     ExchangeGroup,
     Gender,
+    ImpactAssessment,
     Partner,
     PicklistItem,
     PicklistKind,
@@ -141,8 +142,7 @@ class ContactForm(forms.Form):
 
 class ImpactForm(forms.Form):
     assessed_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
-    moment = forms.ChoiceField(label=_("Moment"), choices=[("intake", _("Accueil")),
-                                                         ("review", _("Bilan"))])
+    moment = forms.ChoiceField(label=_("Moment"), choices=ImpactAssessment.Moment.choices)
     peers = forms.IntegerField(label=_("Liens avec les pairs (1 à 5)"), min_value=1, max_value=5)
     family = forms.IntegerField(label=_("Liens familiaux (1 à 5)"), min_value=1, max_value=5)
     school_work = forms.IntegerField(label=_("École ou travail (1 à 5)"), min_value=1,

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from encrypted_fields.fields import EncryptedCharField as _EncryptedChar
 from encrypted_fields.fields import EncryptedTextField as _EncryptedText
 
@@ -434,7 +435,7 @@ class ImpactAssessment(models.Model):
     """Scores 1–5 on the five axes of durably reconnecting the young person."""
 
     class Moment(models.TextChoices):
-        INTAKE = "intake", _("Accueil")
+        INTAKE = "intake", pgettext_lazy("impact moment", "Accueil")
         REVIEW = "review", _("Bilan")
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assessments")

@@ -133,16 +133,19 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, "tracking/case_detail.html", {
         "case": case, "timeline": timeline, "clinical": clinical, "can_edit": can_edit,
         "can_log": actor.can(Capability.INTERACTION_LOG),
+        # Defaults so that logging an exchange is: open, write, save (three clicks).
         "interaction_form": forms.InteractionForm(clinical=clinical, initial={
             "occurred_at": timezone.localtime().replace(second=0, microsecond=0),
             "channel": "phone",
+            "kind": selectors.picklist(PicklistKind.INTERACTION_KIND).first(),
         }),
         "impact": selectors.impact_evolution(case),
         "contacts": case.casecontact_set.select_related("contact"),
         "links": case.links_out.select_related("to_case"),
-        "close_form": forms.CloseForm(initial={"version": case.version}),
-        "contact_form": forms.ContactForm(),
-        "impact_form": forms.ImpactForm(),
+        "close_form": forms.CloseForm(initial={"version": case.version},
+                                      auto_id="close_%s"),
+        "contact_form": forms.ContactForm(auto_id="contact_%s"),
+        "impact_form": forms.ImpactForm(auto_id="impact_%s"),
         "age_bracket": case.age_bracket(),
     })
 

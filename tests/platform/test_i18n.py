@@ -53,11 +53,18 @@ def test_english_catalogue_is_complete() -> None:
     assert [e.msgid for e in entries if not e.msgid_plural and not e.msgstr.strip()] == []
 
 def test_english_catalogue_keeps_every_placeholder() -> None:
+    def pairs(entry: polib.POEntry) -> list[tuple[str, str]]:
+        if entry.msgid_plural:  # polib keeps plural translations in msgstr_plural
+            return [(entry.msgid, entry.msgstr_plural.get(0, "")),
+                    (entry.msgid_plural, entry.msgstr_plural.get(1, ""))]
+        return [(entry.msgid, entry.msgstr)]
+
     wrong = [
-        (entry.msgid, entry.msgstr)
+        (source, translation)
         for entry in _english_catalogue()
         if not entry.obsolete
-        and sorted(PLACEHOLDER.findall(entry.msgid)) != sorted(PLACEHOLDER.findall(entry.msgstr))
+        for source, translation in pairs(entry)
+        if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(translation))
     ]
     assert wrong == []
 
