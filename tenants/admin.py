@@ -19,7 +19,7 @@ from tenants.models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -41,7 +41,7 @@ class MembershipInline(ReadOnlyInline):
 
 
 @admin.register(Association)
-class AssociationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AssociationAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "schema_name", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name", "slug")
@@ -60,7 +60,7 @@ class AssociationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(User)
-class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class UserAdmin(admin.ModelAdmin):
     list_display = ("email", "display_name", "is_active", "is_staff", "date_joined")
     list_filter = ("is_active", "is_staff")
     search_fields = ("email", "display_name")
@@ -73,17 +73,17 @@ class UserAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Network)
-class NetworkAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NetworkAdmin(admin.ModelAdmin):
     list_display = ("name", "created_at")
 
 
 @admin.register(NetworkCoordinator)
-class NetworkCoordinatorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class NetworkCoordinatorAdmin(admin.ModelAdmin):
     list_display = ("user", "network", "is_active")
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "action", "actor", "association")
     list_filter = ("action",)
 
