@@ -14,6 +14,7 @@ from tracking.models import (
     AttendanceStatus,
     CaseRole,
     Channel,
+    ConsentGiver,
     ContactKind,
     ExchangeGroup,
     Gender,
@@ -219,3 +220,27 @@ class ReferralForm(forms.Form):
                                   widget=forms.Textarea(attrs={"rows": 6}))
     # Honeypot: hidden from people, filled by robots.
     website = forms.CharField(required=False, label=_("Ne pas remplir"))
+
+
+class ConsentForm(forms.Form):
+    given_by = forms.ChoiceField(label=_("Consentement donné par"), choices=ConsentGiver.choices)
+    given_on = forms.DateField(label=_("Date"), widget=DateInput(), initial=timezone.localdate)
+    follow_up = forms.BooleanField(label=_("Pour le suivi"), required=False, initial=True)
+    exchange_groups = forms.BooleanField(label=_("Pour les groupes d'échange"), required=False)
+    network_statistics = forms.BooleanField(
+        label=_("Pour les statistiques anonymes du réseau"), required=False
+    )
+
+
+class GrantForm(StaffChoiceMixin, forms.Form):
+    user = forms.TypedChoiceField(label=_("Membre de l'équipe"), coerce=int)
+    can_edit = forms.BooleanField(label=_("Peut modifier le dossier"), required=False)
+
+    def __init__(self, *args: Any, association: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = self.staff_choices(association)  # type: ignore[attr-defined]
+
+
+class LinkForm(forms.Form):
+    code = forms.CharField(label=_("Numéro du dossier lié"), max_length=12)
+    note = forms.CharField(label=_("Nature du lien"), max_length=200, required=False)

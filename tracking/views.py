@@ -146,6 +146,12 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
                                       auto_id="close_%s"),
         "contact_form": forms.ContactForm(auto_id="contact_%s"),
         "impact_form": forms.ImpactForm(auto_id="impact_%s"),
+        "consent": case.consents.first(),
+        "consent_form": forms.ConsentForm(auto_id="consent_%s"),
+        "can_grant": actor.can(Capability.CASE_GRANT),
+        "grant_form": forms.GrantForm(auto_id="grant_%s",
+                                      association=request.tenant),  # type: ignore[attr-defined]
+        "link_form": forms.LinkForm(auto_id="link_%s"),
         "age_bracket": case.age_bracket(),
     })
 
@@ -254,6 +260,63 @@ def impact_add(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.success(request, _("Scores enregistrés."))
     else:
         messages.error(request, _("Scores non enregistrés : chaque score va de 1 à 5."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@require_POST
+def consent_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id, for_edit=True)
+    form = forms.ConsentForm(request.POST)
+    if form.is_valid():
+        try:
+            case_services.consent_record(actor=actor, case=case, **form.cleaned_data)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Consentement enregistré."))
+    else:
+        messages.error(request, _("Consentement non enregistré : vérifiez la date."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@requires(Capability.CASE_GRANT)
+@require_POST
+def grant_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    case = selectors.access_case(actor, case_id)
+    form = forms.GrantForm(request.POST, association=request.tenant)  # type: ignore[attr-defined]
+    if form.is_valid():
+        try:
+            case_services.case_grant(actor=actor, case=case, user_id=form.cleaned_data["user"],
+                                     can_edit=form.cleaned_data["can_edit"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Accès accordé."))
+    else:
+        messages.error(request, _("Accès non accordé : choisissez un membre de l'équipe."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@requires(Capability.CASE_EDIT_ALL)
+@require_POST
+def link_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    actor: Actor = request.actor  # type: ignore[attr-defined]
+    case = selectors.access_case(actor, case_id)
+    form = forms.LinkForm(request.POST)
+    other = (selectors.case_for_group(actor, form.data.get("code", "").strip())
+             if form.is_valid() else None)
+    if other is None:
+        messages.error(request, _("Aucun dossier ne porte ce numéro."))
+    else:
+        try:
+            case_services.case_link(actor=actor, case=case, other=other,
+                                    note=form.cleaned_data["note"])
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Dossiers liés."))
     return redirect("case_detail", case_id=case.pk)
 
 

@@ -163,3 +163,49 @@ def test_case_list_query_count_does_not_grow(world: World, django_assert_max_num
         make_case(world.acme, admin)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get("/dossiers/").status_code == 200
+
+
+def test_consent_grant_and_link_from_the_case_page(world: World) -> None:
+    from tracking.models import CaseGrant, CaseLink, Consent
+
+    admin = world.acme_members["admin"]
+    case = make_case(world.acme, admin)
+    other = make_case(world.acme, admin)
+    client = signed_in(admin, world.acme)
+    client.post(f"/dossiers/{case.pk}/consentement/", {
+        "given_by": "parent", "given_on": timezone.localdate().isoformat(),
+        "follow_up": "on", "network_statistics": "on"})
+    listener = world.acme_members["listener"]
+    client.post(f"/dossiers/{case.pk}/acces/", {"user": listener.pk, "can_edit": "on"})
+    client.post(f"/dossiers/{case.pk}/liens/", {"code": other.code, "note": "auteur"})
+    with schema_context("a_acme"):
+        consent = Consent.objects.get(case=case)
+        assert (consent.given_by, consent.network_statistics, consent.exchange_groups) == (
+            "parent", True, False)
+        assert CaseGrant.objects.get(case=case).user_id == listener.pk
+        assert CaseLink.objects.get(from_case=case).to_case_id == other.pk
+    assert signed_in(listener, world.acme).get(f"/dossiers/{case.pk}/modifier/"
+                                               ).status_code == 200
+
+
+def test_listener_cannot_grant_access(world: World) -> None:
+    from tracking.models import CaseGrant
+
+    listener = world.acme_members["listener"]
+    case = make_case(world.acme, world.acme_members["admin"], staff=[listener])
+    response = signed_in(listener, world.acme).post(
+        f"/dossiers/{case.pk}/acces/", {"user": listener.pk, "can_edit": "on"})
+    assert response.status_code == 404
+    with schema_context("a_acme"):
+        assert not CaseGrant.objects.exists()
+
+
+def test_future_consent_is_refused(world: World) -> None:
+    from tracking.models import Consent
+
+    admin = world.acme_members["admin"]
+    case = make_case(world.acme, admin)
+    signed_in(admin, world.acme).post(f"/dossiers/{case.pk}/consentement/", {
+        "given_by": "parent", "given_on": "2999-01-01"})
+    with schema_context("a_acme"):
+        assert not Consent.objects.exists()
