@@ -73,3 +73,15 @@ def test_oversized_description_is_refused(world: World) -> None:
     assert response.status_code == 400
     with schema_context("a_acme"):
         assert not Case.objects.exists()
+
+
+def test_notification_task_refuses_another_schema(world: World) -> None:
+    from tracking.tasks import referral_notify_task
+
+    host_client(world.acme).post("/signaler", FORM)
+    with schema_context("a_acme"):
+        referral_id = Referral.objects.get().pk
+    outbox = len(mail.outbox)
+    with schema_context("a_beta"), pytest.raises(RuntimeError, match="outside"):
+        referral_notify_task.run(referral_id, "a_acme")
+    assert len(mail.outbox) == outbox
