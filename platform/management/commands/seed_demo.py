@@ -12,8 +12,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context
 
 from tenants.models import Association, Membership, Network, Role, User
+from tenants.selectors import member_list
 from tenants.services import (
     association_create,
     association_host,
@@ -23,6 +25,8 @@ from tenants.services import (
     public_tenant_ensure,
     site_url,
 )
+from tracking.demo import generate_activity
+from tracking.models import Case
 
 DEMO_PASSWORD = "relier-demo-2026"
 NETWORK_NAME = "Réseau Relier (démo)"
@@ -43,6 +47,12 @@ OPERATOR_EMAIL = "operateur@relier.example"
 COORDINATOR_EMAIL = "reseau@relier.example"
 # One person works for two associations, to show the switch menu.
 SHARED_EMAIL = "coordination@liens.example"
+# A year of invented activity per association: cases, exchanges, where the young live.
+ACTIVITY = {
+    "liens": (400, 4000, {"93": 50, "94": 15, "75": 10, "92": 10, "974": 15}),
+    "ecoute-reunion": (60, 500, {"974": 1}),
+    "pas-a-pas": (60, 500, {"94": 85, "93": 10, "75": 5}),
+}
 
 
 def demo_email(slug: str, role: str, index: int) -> str:
@@ -112,3 +122,38 @@ class Command(BaseCommand):
                                              % DEMO_PASSWORD))
         for label, url, email in lines:
             self.stdout.write(f"  {label:<45} {email:<34} {url}")
+        self.fill_activity()
+
+    def fill_activity(self) -> None:
+        """A year of invented activity in each demo association that has no case yet."""
+        for seed, (slug, name, _roles) in enumerate(ASSOCIATIONS):
+            cases, interactions, departments = ACTIVITY[slug]
+            schema_name = Association.objects.get(slug=slug).schema_name
+            with schema_context(schema_name):
+                has_cases = Case.objects.exists()
+            if has_cases:
+                self.stdout.write(_("%s — des dossiers existent déjà : activité non générée.")
+                                  % name)
+                continue
+            staff: dict[str, list[int]] = {}
+            for membership in member_list(schema_name=schema_name):
+                staff.setdefault(membership.role, []).append(membership.user_id)
+            counts = generate_activity(
+                schema_name=schema_name, cases=cases, interactions=interactions, seed=seed,
+                staff_ids_by_role=staff, departments=departments,
+            )
+            # "label : count" keeps French right whatever the count (no plural to agree).
+            self.stdout.write(_(
+                "%(name)s — dossiers : %(cases)s, échanges : %(interactions)s (notes "
+                "cliniques : %(notes)s), contacts : %(contacts)s, partenaires : %(partners)s, "
+                "groupes d'échange : %(groups)s (séances : %(sessions)s, présences : "
+                "%(attendances)s), sensibilisations : %(awareness)s, bilans d'impact : "
+                "%(assessments)s."
+            ) % {
+                "name": name, "cases": counts["cases"], "interactions": counts["interactions"],
+                "notes": counts["clinical_notes"], "contacts": counts["contacts"],
+                "partners": counts["partners"], "groups": counts["groups"],
+                "sessions": counts["group_sessions"], "attendances": counts["attendances"],
+                "awareness": counts["awareness_sessions"],
+                "assessments": counts["assessments"],
+            })
