@@ -31,6 +31,24 @@ def _forbidden() -> ApplicationError:
     return ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
 
 
+def require_editable(actor: Actor, case: Case) -> None:
+    """Refuse unless the actor may edit this case (role defaults or a per-case grant)."""
+    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
+        raise _forbidden()
+
+
+def _lock_at_version(case: Case, expected_version: int) -> Case:
+    """Lock the case row; refuse if someone saved it since the form was read."""
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    if locked.version != expected_version:
+        raise ApplicationError(
+            _("Ce dossier a été modifié par quelqu'un d'autre entre-temps. Rechargez la "
+              "page : vos changements n'ont pas été enregistrés."),
+            code=ErrorCode.CONFLICT,
+        )
+    return locked
+
+
 def case_code_next(year: int) -> str:
     """Next number of the year, atomically (concurrent openings never share a code)."""
     with connection.cursor() as cursor:
@@ -104,17 +122,10 @@ def case_create(*, actor: Actor | None, data: CaseData, via: str = "form") -> Ca
 
 def case_update(*, actor: Actor, case: Case, data: CaseData, expected_version: int) -> Case:
     """Edit a case. Two people editing at once: the second gets a clear conflict."""
-    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
-        raise _forbidden()
+    require_editable(actor, case)
     staff_ids = _validate(data)
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.version != expected_version:
-            raise ApplicationError(
-                _("Ce dossier a été modifié par quelqu'un d'autre entre-temps. Rechargez la "
-                  "page : vos changements n'ont pas été enregistrés."),
-                code=ErrorCode.CONFLICT,
-            )
+        locked = _lock_at_version(case, expected_version)
         changed: dict[str, Any] = {}
         for name in FIELDS:
             new = getattr(data, name)
@@ -146,19 +157,12 @@ def case_update(*, actor: Actor, case: Case, data: CaseData, expected_version: i
 def case_close(
     *, actor: Actor, case: Case, closed_on: date, reason: PicklistItem, expected_version: int
 ) -> Case:
-    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
-        raise _forbidden()
+    require_editable(actor, case)
     validation.not_future_day(closed_on, field="closed_on", label=_("La date de clôture"))
     validation.ordered(case.opened_on, closed_on, field="closed_on")
     validation.picklist(reason, kind=PicklistKind.CLOSING_REASON, field="closing_reason")
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if locked.version != expected_version:
-            raise ApplicationError(
-                _("Ce dossier a été modifié par quelqu'un d'autre entre-temps. Rechargez la "
-                  "page : vos changements n'ont pas été enregistrés."),
-                code=ErrorCode.CONFLICT,
-            )
+        locked = _lock_at_version(case, expected_version)
         locked.closed_on, locked.closing_reason = closed_on, reason
         locked.version += 1
         locked.updated_at = timezone.now()
@@ -205,8 +209,7 @@ def consent_record(
     *, actor: Actor, case: Case, given_by: str, given_on: date, follow_up: bool,
     exchange_groups: bool, network_statistics: bool,
 ) -> Consent:
-    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
-        raise _forbidden()
+    require_editable(actor, case)
     validation.not_future_day(given_on, field="given_on", label=_("La date du consentement"))
     with transaction.atomic():
         consent = Consent(
@@ -226,8 +229,7 @@ def consent_record(
 def impact_record(
     *, actor: Actor, case: Case, assessed_on: date, moment: str, scores: dict[str, int]
 ) -> ImpactAssessment:
-    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
-        raise _forbidden()
+    require_editable(actor, case)
     validation.not_future_day(assessed_on, field="assessed_on", label=_("La date du bilan"))
     axes = ("peers", "family", "school_work", "help", "confidence")
     for axis in axes:

@@ -15,9 +15,10 @@ from tracking.models import (
     PicklistItem,
     PicklistKind,
 )
-from tracking.permissions import Actor, Capability, case_editable_q
+from tracking.permissions import Actor, Capability
 from tracking.services import validation
 from tracking.services.audit import audit_record
+from tracking.services.cases import require_editable
 
 
 def partner_create(
@@ -39,8 +40,7 @@ def contact_create_for_case(
     *, actor: Actor, case: Case, kind: str, first_name: str, last_name: str,
     relationship: str, phone: str = "", email: str = "", partner: Partner | None = None,
 ) -> Contact:
-    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
-        raise ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
+    require_editable(actor, case)
     with transaction.atomic():
         contact = Contact(kind=kind, first_name=first_name.strip(), last_name=last_name.strip(),
                           phone=phone.strip(), email=email.strip(), partner=partner)
@@ -55,8 +55,7 @@ def contact_create_for_case(
 
 def contact_link(*, actor: Actor, case: Case, contact: Contact, relationship: str) -> CaseContact:
     """Siblings share parents: link an existing contact to another case."""
-    if not Case.objects.filter(case_editable_q(actor), pk=case.pk).exists():
-        raise ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
+    require_editable(actor, case)
     with transaction.atomic():
         link, _created = CaseContact.objects.get_or_create(
             case=case, contact=contact, defaults={"relationship": relationship[:80]}
