@@ -29,8 +29,7 @@ from typing import Any
 # The helpers of bench/provisioning.py (importing it also fixes the environment the same
 # way: DEBUG off, a Redis database and key prefix of the bench's own).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provisioning import create_database, drop_database, quiet, server_params
-from psycopg.conninfo import make_conninfo
+from provisioning import in_bench_database, quiet
 
 # Static files are served from the source folders when collectstatic was not run.
 warnings.filterwarnings("ignore", message="No directory at")
@@ -72,30 +71,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> int:
     args = parse_args()
-    params = server_params()
-    dev_name = params.get("dbname", "relier")
-    if args.database in {dev_name, "relier", "postgres", "template0", "template1"}:
-        sys.exit(f"Refusing to use {args.database!r} as the throw-away bench database.")
-
-    create_database(params, args.database)
-    os.environ["DATABASE_URL"] = make_conninfo(**{**params, "dbname": args.database})
-    try:
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.db import connections
-
-        assert settings.DATABASES["default"]["NAME"] == args.database
-        try:
-            return run(args)
-        finally:
-            connections.close_all()
-    finally:
-        if args.keep:
-            print(f"\nDatabase {args.database!r} kept: DATABASE_URL='{os.environ['DATABASE_URL']}'")
-        else:
-            drop_database(params, args.database)
+    return in_bench_database(args.database, lambda: run(args), keep=args.keep)
 
 
 # --- Setting up --------------------------------------------------------------------------

@@ -275,31 +275,45 @@ def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
-def main() -> int:
-    args = parse_args()
+def in_bench_database(database: str, body: Callable[[], int], *, keep: bool = False) -> int:
+    """Create the throw-away database, point Django at it, run `body`, drop it (unless
+    `keep`). Shared by every bench script."""
     params = server_params()
     dev_name = params.get("dbname", "relier")
-    if args.database in {dev_name, "relier", "postgres", "template0", "template1"}:
-        sys.exit(f"Refusing to use {args.database!r} as the throw-away bench database.")
+    if database in {dev_name, "relier", "postgres", "template0", "template1"}:
+        sys.exit(f"Refusing to use {database!r} as the throw-away bench database.")
 
-    create_database(params, args.database)
+    create_database(params, database)
     # settings.py reads DATABASE_URL when it is imported (by django.setup() below).
-    os.environ["DATABASE_URL"] = make_conninfo(**{**params, "dbname": args.database})
+    os.environ["DATABASE_URL"] = make_conninfo(**{**params, "dbname": database})
     try:
         import django
 
         django.setup()
         from django.conf import settings
-        from django.core.management import call_command
         from django.db import connections
 
-        assert settings.DATABASES["default"]["NAME"] == args.database
+        assert settings.DATABASES["default"]["NAME"] == database
         try:
-            return run(args, call_command)
+            return body()
         finally:
             connections.close_all()
     finally:
-        drop_database(params, args.database)
+        if keep:
+            print(f"\nDatabase {database!r} kept: DATABASE_URL='{os.environ['DATABASE_URL']}'")
+        else:
+            drop_database(params, database)
+
+
+def main() -> int:
+    args = parse_args()
+
+    def body() -> int:
+        from django.core.management import call_command
+
+        return run(args, call_command)
+
+    return in_bench_database(args.database, body)
 
 
 def run(args: argparse.Namespace, call_command: Callable[..., Any]) -> int:
