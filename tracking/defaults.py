@@ -57,3 +57,27 @@ DEFAULT_PICKLISTS: dict[str, list[tuple[str, str, str]]] = {
         ("other", "Autre", "other"),
     ],
 }
+
+# The ready workflow of a new association, modelled on the reference practice.
+# Stages: (key, name, colour, open?, initial?, time limit in hours)
+DEFAULT_STAGES: list[tuple[str, str, str, bool, bool, int | None]] = [
+    ("received", "Signalement reçu", "#6b4fa0", True, True, 48),
+    ("first_contact", "Premier contact", "#1d4f91", True, False, 24 * 7),
+    ("assessment", "Évaluation", "#00707a", True, False, 24 * 30),
+    ("support", "Accompagnement", "#1e6b35", True, False, None),
+    ("review", "Bilan", "#8a4b00", True, False, 24 * 14),
+    ("closed", "Clôturé", "#4a5560", False, False, None),
+]
+STAFF_ROLES = ["admin", "coordinator", "psychologist", "listener"]
+# Transitions: (from, to, label, roles, required fields)
+DEFAULT_TRANSITIONS: list[tuple[str, str, str, list[str], list[str]]] = [
+    ("received", "first_contact", "Premier contact établi", STAFF_ROLES, []),
+    ("first_contact", "assessment", "Évaluer la situation", STAFF_ROLES, ["birth_year"]),
+    ("first_contact", "closed", "Un échange a suffi", STAFF_ROLES, []),
+    ("assessment", "support", "Commencer l'accompagnement", STAFF_ROLES,
+     ["assigned_staff", "situation_types"]),
+    ("assessment", "closed", "Clôturer après évaluation", STAFF_ROLES, []),
+    ("support", "review", "Faire le bilan", STAFF_ROLES, []),
+    ("review", "support", "Reprendre l'accompagnement", STAFF_ROLES, []),
+    ("review", "closed", "Clôturer", STAFF_ROLES, ["impact"]),
+]

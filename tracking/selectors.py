@@ -4,10 +4,20 @@ function here that applies the actor's permissions."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    DateTimeField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.db.models.functions import Now
 from django.http import Http404
 from django.utils import timezone
 
@@ -44,6 +54,8 @@ class CaseFilters:
     opened_from: date | None = None
     opened_to: date | None = None
     sort: str = "recent"
+    stage: int | None = None
+    overdue: bool = False
 
 
 def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
@@ -58,26 +70,36 @@ def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
     if filters.mine:
         qs = qs.filter(pk__in=Case.assigned_staff.through.objects.filter(
             user_id=actor.id).values("case_id"))
-    if filters.programme:
-        qs = qs.filter(programme_id=filters.programme)
-    if filters.detection_source:
-        qs = qs.filter(detection_source_id=filters.detection_source)
-    if filters.partner:
-        qs = qs.filter(referring_partner_id=filters.partner)
+    equal = {"programme_id": filters.programme, "stage_id": filters.stage,
+             "detection_source_id": filters.detection_source,
+             "referring_partner_id": filters.partner}
+    qs = qs.filter(**{field: value for field, value in equal.items() if value})
     if filters.age_bracket:
         bounds = {f"{low}-{high}": (low, high) for low, high in AGE_BRACKETS}
         if filters.age_bracket in bounds:
             low, high = bounds[filters.age_bracket]
             year = timezone.localdate().year
             qs = qs.filter(birth_year__gte=year - high, birth_year__lte=year - low)
+    if filters.overdue:
+        qs = qs.filter(overdue_q())
     if filters.opened_from:
         qs = qs.filter(opened_on__gte=filters.opened_from)
     if filters.opened_to:
         qs = qs.filter(opened_on__lte=filters.opened_to)
     return (
-        qs.select_related("programme", "detection_source", "referring_partner")
+        qs.select_related("programme", "detection_source", "referring_partner", "stage")
+        .annotate(overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()))
         .order_by(*SORTS.get(filters.sort, SORTS["recent"]))
     )
+
+
+def overdue_q() -> Q:
+    """Cases past their stage's time limit (open stages with a limit only)."""
+    limit = ExpressionWrapper(F("stage__time_limit_hours") * timedelta(hours=1),
+                              output_field=DurationField())
+    return Q(stage__is_open=True, stage__time_limit_hours__isnull=False,
+             stage_entered_at__lt=ExpressionWrapper(Now() - limit,
+                                                    output_field=DateTimeField()))
 
 
 def access_case(actor: Actor, case_id: Any, *, for_edit: bool = False) -> Case:
@@ -89,7 +111,8 @@ def access_case(actor: Actor, case_id: Any, *, for_edit: bool = False) -> Case:
     q = case_editable_q(actor) if for_edit else case_visible_q(actor)
     case = (
         Case.objects.filter(q, pk=pk)
-        .select_related("programme", "detection_source", "referring_partner", "closing_reason")
+        .select_related("programme", "detection_source", "referring_partner", "closing_reason",
+                        "stage")
         .prefetch_related("situation_types", "assigned_staff")
         .first()
     )
@@ -205,3 +228,9 @@ def awareness_list() -> QuerySet[Any]:
     from tracking.models import AwarenessSession
 
     return AwarenessSession.objects.select_related("partner", "programme").order_by("-held_on")
+
+
+def stage_list() -> QuerySet[Any]:
+    from tracking.models import Stage
+
+    return Stage.objects.filter(version__status="published").order_by("position")

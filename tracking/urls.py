@@ -14,6 +14,7 @@ urlpatterns = [
     path("dossiers/<int:case_id>/contacts/", views.contact_add, name="contact_add"),
     path("dossiers/<int:case_id>/impact/", views.impact_add, name="impact_add"),
     path("dossiers/<int:case_id>/consentement/", views.consent_add, name="consent_add"),
+    path("dossiers/<int:case_id>/etape/", views.case_move, name="case_move"),
     path("dossiers/<int:case_id>/acces/", views.grant_add, name="grant_add"),
     path("dossiers/<int:case_id>/liens/", views.link_add, name="link_add"),
     path("partenaires/", views.partner_list, name="partner_list"),

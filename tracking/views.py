@@ -19,7 +19,7 @@ from tracking.access import actor_of, client_ip, requires
 from tracking.models import AuditLog, PicklistKind
 from tracking.permissions import Actor, Capability
 from tracking.services import cases as case_services
-from tracking.services import directory, groups
+from tracking.services import directory, groups, workflows
 from tracking.services.audit import audit_record
 from tracking.services.interactions import InteractionData, interaction_create
 from tracking.services.referrals import ReferralData, referral_submit
@@ -55,6 +55,8 @@ def filters_from(params: Any) -> selectors.CaseFilters:
         opened_from=_date(params.get("opened_from")),
         opened_to=_date(params.get("opened_to")),
         sort=params.get("sort") if params.get("sort") in selectors.SORTS else "recent",
+        stage=_int(params.get("stage")),
+        overdue=params.get("overdue") == "1",
     )
 
 
@@ -98,6 +100,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "sources": selectors.picklist(PicklistKind.DETECTION_SOURCE),
         "partners": selectors.partner_list(),
         "brackets": [f"{low}-{high}" for low, high in selectors.AGE_BRACKETS],
+        "stages": selectors.stage_list(),
         "can_create": actor.can(Capability.CASE_CREATE),
         "can_export": actor.can(Capability.EXPORT),
     })
@@ -152,6 +155,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "grant_form": forms.GrantForm(auto_id="grant_%s",
                                       association=request.tenant),  # type: ignore[attr-defined]
         "link_form": forms.LinkForm(auto_id="link_%s"),
+        "transitions": workflows.transitions_for(actor, case) if can_edit else [],
+        "closing_reasons": selectors.picklist(PicklistKind.CLOSING_REASON),
+        "overdue": selectors.case_list(actor=actor, filters=selectors.CaseFilters(
+            status="all", overdue=True)).filter(pk=case.pk).exists(),
         "age_bracket": case.age_bracket(),
     })
 
@@ -317,6 +324,31 @@ def link_add(request: HttpRequest, case_id: int) -> HttpResponse:
             messages.error(request, error.message)
         else:
             messages.success(request, _("Dossiers liés."))
+    return redirect("case_detail", case_id=case.pk)
+
+
+@require_POST
+def case_move(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Move a case along one of its stage's transitions."""
+    actor = actor_of(request)
+    case = selectors.access_case(actor, case_id, for_edit=True)
+    transition = next((t for t in workflows.transitions_for(actor, case)
+                       if t.pk == _int(request.POST.get("transition"))), None)
+    if transition is None:
+        raise Http404
+    reason = selectors.picklist(PicklistKind.CLOSING_REASON).filter(
+        pk=_int(request.POST.get("closing_reason")) or 0).first()
+    try:
+        workflows.case_transition(
+            actor=actor, case=case, transition=transition,
+            expected_version=_int(request.POST.get("version")) or 0,
+            comment=request.POST.get("comment", ""), closing_reason=reason,
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Dossier passé à l'étape « %(stage)s ».")
+                         % {"stage": transition.to_stage.name})
     return redirect("case_detail", case_id=case.pk)
 
 

@@ -49,6 +49,13 @@ def _lock_at_version(case: Case, expected_version: int) -> Case:
     return locked
 
 
+def _closed_stage_for(case: Case) -> Any:
+    """The closing stage of the case's workflow version, when it is not there already."""
+    if case.stage is None or not case.stage.is_open:
+        return None
+    return case.stage.version.stages.filter(is_open=False).order_by("position").first()
+
+
 def case_code_next(year: int) -> str:
     """Next number of the year, atomically (concurrent openings never share a code)."""
     with connection.cursor() as cursor:
@@ -116,6 +123,9 @@ def case_create(*, actor: Actor | None, data: CaseData, via: str = "form") -> Ca
         case.assigned_staff.set(staff_ids)
         CaseEvent.objects.create(case=case, actor_id=actor.id if actor else None,
                                  kind="opened", detail={"via": via})
+        from tracking.services.workflows import case_stage_set_initial
+
+        case_stage_set_initial(case, actor=actor)
         audit_record(actor=actor, action="case.create", obj=case, via=via)
     return case
 
@@ -164,6 +174,14 @@ def case_close(
     with transaction.atomic():
         locked = _lock_at_version(case, expected_version)
         locked.closed_on, locked.closing_reason = closed_on, reason
+        closed_stage = _closed_stage_for(locked)
+        if closed_stage is not None:
+            from tracking.models import StageChange
+
+            StageChange.objects.create(case=locked, actor_id=actor.id,
+                                       from_stage=locked.stage, to_stage=closed_stage,
+                                       comment=reason.label)
+            locked.stage, locked.stage_entered_at = closed_stage, timezone.now()
         locked.version += 1
         locked.updated_at = timezone.now()
         locked.save()

@@ -154,6 +154,10 @@ class Case(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # The case's stage in the workflow in force (tracking/services/workflows.py).
+    stage = models.ForeignKey("tracking.Stage", on_delete=models.PROTECT, null=True,
+                              blank=True, related_name="cases", verbose_name=_("étape"))
+    stage_entered_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking: a write states the version it read (services.case_update).
     version = models.PositiveIntegerField(default=1)
 
