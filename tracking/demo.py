@@ -1113,11 +1113,38 @@ def generate_activity(
         counts = _generate(schema_name, rng=rng, start=start, team=team, cases=cases,
                            interactions=interactions,
                            departments=departments or DEFAULT_DEPARTMENTS)
+        _place_in_workflow()
     keys = ("partners", "cases", "assigned_staff", "case_events", "case_links", "consents",
             "contacts", "case_contacts", "interactions", "interaction_cases",
             "interaction_contacts", "clinical_notes", "groups", "group_facilitators",
             "group_sessions", "attendances", "awareness_sessions", "assessments")
     return {key: counts.get(key, 0) for key in keys}
+
+
+def _place_in_workflow() -> None:
+    """Put every generated case on a stage of the workflow in force: closed cases on the
+    closing stage, open ones spread over the open stages (later stages for older cases)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            WITH stages AS (
+                SELECT s.id, s.is_open, s.position,
+                       row_number() OVER (PARTITION BY s.is_open ORDER BY s.position) AS n,
+                       count(*) OVER (PARTITION BY s.is_open) AS total
+                FROM tracking_stage s JOIN tracking_workflowversion v ON v.id = s.version_id
+                WHERE v.status = 'published'
+            )
+            UPDATE tracking_case c SET
+                stage_id = CASE WHEN c.closed_on IS NOT NULL
+                    THEN (SELECT id FROM stages WHERE NOT is_open ORDER BY position LIMIT 1)
+                    ELSE (SELECT id FROM stages WHERE is_open
+                          AND n = 1 + least(total - 1, (current_date - c.opened_on) / 30))
+                    END,
+                stage_entered_at = coalesce(c.closed_on, c.opened_on + ((current_date
+                    - c.opened_on) / 2))::timestamptz
+            WHERE c.stage_id IS NULL
+            """
+        )
 
 
 def _generate(schema_name: str, *, rng: random.Random, start: date, team: _Team, cases: int,

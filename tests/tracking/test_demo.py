@@ -254,3 +254,17 @@ def test_seed_demo_fills_each_association_once(world):
         assert (f"{association.name} — dossiers : {cases}, échanges : {interactions}"
                 in first.getvalue())
         assert f"{association.name} — des dossiers existent déjà" in second.getvalue()
+
+
+def test_demo_cases_sit_on_stages_of_the_workflow_in_force(world: World) -> None:
+    from tracking.demo import generate_activity
+    from tracking.models import Case
+
+    members = {role: [user.pk] for role, user in world.acme_members.items()}
+    generate_activity(schema_name="a_acme", cases=40, interactions=100, seed=3,
+                      staff_ids_by_role=members)
+    with schema_context("a_acme"):
+        assert not Case.objects.filter(stage=None).exists()
+        assert not Case.objects.exclude(stage__version__status="published").exists()
+        assert not Case.objects.filter(closed_on__isnull=False, stage__is_open=True).exists()
+        assert not Case.objects.filter(closed_on=None, stage__is_open=False).exists()
