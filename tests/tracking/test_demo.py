@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from collections import defaultdict
 
 import pytest
@@ -256,7 +257,7 @@ def test_seed_demo_fills_each_association_once(world):
         assert f"{association.name} — des dossiers existent déjà" in second.getvalue()
 
 
-def test_demo_cases_sit_on_stages_of_the_workflow_in_force(world: World) -> None:
+def test_demo_cases_sit_on_stages_of_the_workflow_in_force(world: Any) -> None:
     from tracking.demo import generate_activity
     from tracking.models import Case
 
