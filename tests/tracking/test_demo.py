@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 from collections import defaultdict
+from typing import Any
 
 import pytest
 from django.db import transaction
