@@ -72,6 +72,7 @@ def start() -> None:
     step(f"Serveur web (http://localhost:{port}/) et worker Celery — Ctrl-C pour arrêter")
     procs = [
         subprocess.Popen([str(PY), "-m", "celery", "-A", "relier_platform.celery", "worker",
+                          "--beat", "--schedule", str(ROOT / ".data" / "celerybeat-schedule"),
                           "--loglevel", "INFO", "--concurrency", "2"], cwd=ROOT, env=env),
         subprocess.Popen([str(PY), "manage.py", "runserver", f"0.0.0.0:{port}"],
                          cwd=ROOT, env=env),

@@ -117,3 +117,22 @@ def stage_fields() -> dict[str, Any]:
         "situation_types": _("Types de situation"), "assigned_staff": _("Intervenants référents"),
         "consent": _("Consentement"), "impact": _("Scores d'impact"),
     }
+
+
+class OverdueReminder(models.Model):
+    """One reminder per breach: a case, the stage it sits on and since when."""
+
+    case = models.ForeignKey("tracking.Case", on_delete=models.PROTECT, related_name="+")
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    stage_entered_at = models.DateTimeField()
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "stage", "stage_entered_at"],
+                                    name="one_reminder_per_breach"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.stage_id} {self.stage_entered_at:%Y-%m-%d}"
