@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from tracking import views
+from tracking import views, views_workflow
 
 urlpatterns = [
     path("dossiers/", views.case_list, name="case_list"),
@@ -25,6 +25,7 @@ urlpatterns = [
          name="group_session"),
     path("sensibilisation/", views.awareness_list, name="awareness_list"),
     path("journal/", views.audit_list, name="audit_list"),
+    path("parametres/parcours/", views_workflow.workflow_editor, name="workflow_editor"),
     path("signaler", views.referral, name="referral"),
     path("", include("tracking.urls_figures")),
 ]

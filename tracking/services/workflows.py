@@ -7,6 +7,7 @@ stage the admin chose for it — and refuses if a stage that still holds cases h
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
@@ -346,3 +348,126 @@ def case_transition(
         audit_record(actor=actor, action="case.transition", obj=locked,
                      to=target.key)
     return locked
+
+
+# --- Editing a draft ------------------------------------------------------------------
+
+
+def _require_draft(actor: Actor, version: WorkflowVersion) -> None:
+    _require_admin(actor)
+    if version.status != WorkflowVersion.Status.DRAFT:
+        raise ApplicationError(_("Seul un brouillon peut être modifié."),
+                               code=ErrorCode.NOT_ALLOWED)
+
+
+def _stage_values(name: str, colour: str, time_limit_hours: int | None) -> None:
+    if not 1 <= len(name.strip()) <= 80:
+        raise ApplicationError(_("Le nom d'une étape compte de 1 à 80 caractères."),
+                               code=ErrorCode.VALUE_RANGE, field="name")
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", colour):
+        raise ApplicationError(_("La couleur doit être de la forme #1d4f91."),
+                               code=ErrorCode.VALUE_RANGE, field="colour")
+    if time_limit_hours is not None and not 1 <= time_limit_hours <= 24 * 365:
+        raise ApplicationError(_("Le délai va de 1 heure à 1 an."),
+                               code=ErrorCode.VALUE_RANGE, field="time_limit_hours")
+
+
+def stage_save(
+    *, actor: Actor, version: WorkflowVersion, stage: Stage | None, name: str, colour: str,
+    is_open: bool, is_initial: bool, time_limit_hours: int | None,
+) -> Stage:
+    """Add a stage to a draft (stage=None) or change one."""
+    _require_draft(actor, version)
+    _stage_values(name, colour, time_limit_hours)
+    with transaction.atomic():
+        if stage is None:
+            base = slugify(name)[:50] or "etape"
+            key, n = base, 1
+            while version.stages.filter(key=key).exists():
+                n += 1
+                key = f"{base}-{n}"
+            position = (version.stages.order_by("-position")
+                        .values_list("position", flat=True).first() or 0) + 1
+            stage = Stage(version=version, key=key, position=position)
+        if is_initial:
+            version.stages.exclude(pk=stage.pk).update(is_initial=False)
+        stage.name, stage.colour = name.strip(), colour
+        stage.is_open, stage.is_initial = is_open, is_initial
+        stage.time_limit_hours = time_limit_hours
+        stage.save()
+        audit_record(actor=actor, action="workflow.stage_save", key=stage.key)
+    return stage
+
+
+def transition_add(
+    *, actor: Actor, version: WorkflowVersion, source: Stage, target: Stage, label: str,
+    roles: list[str], required_fields: list[str], confirmation: str = "",
+) -> Transition:
+    from tenants.models import Role
+    from tracking.models import stage_fields
+
+    _require_draft(actor, version)
+    if source.version_id != version.pk or target.version_id != version.pk:
+        raise ApplicationError(_("Une transition mène à une étape qui n'existe pas."),
+                               code=ErrorCode.NOT_FOUND)
+    if source.pk == target.pk:
+        raise ApplicationError(_("Une transition ne peut pas mener d'une étape à elle-même."),
+                               code=ErrorCode.VALUE_RANGE)
+    if not 1 <= len(label.strip()) <= 80:
+        raise ApplicationError(_("Le libellé compte de 1 à 80 caractères."),
+                               code=ErrorCode.VALUE_RANGE, field="label")
+    if set(roles) - set(Role.values) or set(required_fields) - set(stage_fields()):
+        raise ApplicationError(_("Rôle ou champ inconnu."), code=ErrorCode.VALUE_RANGE)
+    if version.transitions.filter(from_stage=source, to_stage=target).exists():
+        raise ApplicationError(_("Cette transition existe déjà."), code=ErrorCode.CONFLICT)
+    with transaction.atomic():
+        transition = Transition.objects.create(
+            version=version, from_stage=source, to_stage=target, label=label.strip(),
+            roles=sorted(set(roles)), required_fields=sorted(set(required_fields)),
+            confirmation=confirmation.strip()[:200],
+        )
+        audit_record(actor=actor, action="workflow.transition_add", obj=transition)
+    return transition
+
+
+def transition_remove(*, actor: Actor, transition: Transition) -> None:
+    _require_draft(actor, transition.version)
+    with transaction.atomic():
+        transition.delete()
+        audit_record(actor=actor, action="workflow.transition_remove")
+
+
+# --- The diagram ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Diagram:
+    width: int
+    height: int
+    nodes: list[dict[str, object]]
+    edges: list[dict[str, object]]
+
+
+def workflow_diagram(version: WorkflowVersion) -> Diagram:
+    """Stages in a row, forward transitions arched above, backward ones below (SVG)."""
+    stages = list(version.stages.order_by("position", "id"))
+    index = {s.pk: i for i, s in enumerate(stages)}
+    box_w, box_h, gap, top = 150, 56, 40, 90
+    nodes = [{"x": 10 + i * (box_w + gap), "y": top, "w": box_w, "h": box_h, "stage": s}
+             for i, s in enumerate(stages)]
+    edges = []
+    for t in version.transitions.all():
+        a, b = index.get(t.from_stage_id), index.get(t.to_stage_id)
+        if a is None or b is None:
+            continue
+        x1 = 10 + a * (box_w + gap) + box_w / 2
+        x2 = 10 + b * (box_w + gap) + box_w / 2
+        forward = b > a
+        lift = 30 + 18 * abs(b - a)
+        y = top if forward else top + box_h
+        cy = y - lift if forward else y + lift
+        edges.append({"d": f"M {x1:.0f} {y} Q {(x1 + x2) / 2:.0f} {cy} {x2:.0f} {y}",
+                      "label": t.label, "lx": (x1 + x2) / 2,
+                      "ly": (y + cy) / 2 + (-4 if forward else 12)})
+    width = 20 + max(1, len(stages)) * (box_w + gap)
+    return Diagram(width=width, height=top * 2 + box_h, nodes=nodes, edges=edges)
