@@ -467,7 +467,8 @@ def workflow_diagram(version: WorkflowVersion) -> Diagram:
         y = top if forward else top + box_h
         cy = y - lift if forward else y + lift
         edges.append({"d": f"M {x1:.0f} {y} Q {(x1 + x2) / 2:.0f} {cy} {x2:.0f} {y}",
-                      "label": t.label, "lx": (x1 + x2) / 2,
-                      "ly": (y + cy) / 2 + (-4 if forward else 12)})
+                      # Pre-formatted: the template would localise floats ("268,0").
+                      "label": t.label, "lx": f"{(x1 + x2) / 2:.0f}",
+                      "ly": f"{(y + cy) / 2 + (-4 if forward else 12):.0f}"})
     width = 20 + max(1, len(stages)) * (box_w + gap)
     return Diagram(width=width, height=top * 2 + box_h, nodes=nodes, edges=edges)
