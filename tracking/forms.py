@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -76,12 +77,19 @@ class CaseForm(StaffChoiceMixin, forms.Form):
     )
     opened_on = forms.DateField(label=_("Date d'ouverture"), required=False, widget=DateInput())
 
-    def __init__(self, *args: Any, association: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, association: Any, case: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         fields: dict[str, Any] = self.fields
-        fields["situation_types"].queryset = _items(PicklistKind.SITUATION_TYPE)
-        fields["programme"].queryset = _items(PicklistKind.PROGRAMME)
-        fields["detection_source"].queryset = _items(PicklistKind.DETECTION_SOURCE)
+        # Active items, plus the archived ones this case already holds (kept on save).
+        held: list[int] = []
+        if case is not None:
+            held = [pk for pk in (case.programme_id, case.detection_source_id) if pk]
+            held += [item.pk for item in case.situation_types.all()]
+        for name, kind in (("situation_types", PicklistKind.SITUATION_TYPE),
+                           ("programme", PicklistKind.PROGRAMME),
+                           ("detection_source", PicklistKind.DETECTION_SOURCE)):
+            fields[name].queryset = PicklistItem.objects.filter(kind=kind).filter(
+                Q(is_archived=False) | Q(pk__in=held)).order_by("position", "label")
         fields["referring_partner"].queryset = selectors.partner_list()
         fields["assigned_staff"].choices = self.staff_choices(association)
 

@@ -28,4 +28,5 @@ urlpatterns = [
     path("parametres/parcours/", views_workflow.workflow_editor, name="workflow_editor"),
     path("signaler", views.referral, name="referral"),
     path("", include("tracking.urls_figures")),
+    path("", include("tracking.urls_picklists")),
 ]

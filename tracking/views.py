@@ -176,7 +176,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
         "assigned_staff": [u.pk for u in case.assigned_staff.all()],
         "opened_on": case.opened_on,
     }
-    form = forms.CaseForm(request.POST or None, initial=initial,
+    form = forms.CaseForm(request.POST or None, initial=initial, case=case,
                           association=request.tenant)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:

@@ -209,3 +209,36 @@ def test_future_consent_is_refused(world: World) -> None:
         "given_by": "parent", "given_on": "2999-01-01"})
     with schema_context("a_acme"):
         assert not Consent.objects.exists()
+
+
+def test_editing_a_case_keeps_its_archived_list_items(world: World) -> None:
+    from tracking.models import PicklistItem
+
+    with schema_context("a_acme"):
+        programme = PicklistItem.objects.get(kind="programme", code="back_to_work")
+        situation = PicklistItem.objects.get(kind="situation_type", code="bullying")
+    admin = world.acme_members["admin"]
+    case = make_case(world.acme, admin, programme=programme, situation_types=[situation])
+    with schema_context("a_acme"):
+        PicklistItem.objects.filter(pk__in=[programme.pk, situation.pk]).update(
+            is_archived=True)
+    client = signed_in(admin, world.acme)
+    form = client.get(f"/dossiers/{case.pk}/modifier/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, "")}
+    data["programme"] = programme.pk
+    data["situation_types"] = [situation.pk]
+    data["town"] = "Noisy-le-Sec"
+    data["version"] = case.version
+    data.pop("opened_on", None)
+    response = client.post(f"/dossiers/{case.pk}/modifier/", data)
+    assert response.status_code == 302
+    with schema_context("a_acme"):
+        saved = Case.objects.get(pk=case.pk)
+        assert saved.programme_id == programme.pk
+        assert list(saved.situation_types.values_list("pk", flat=True)) == [situation.pk]
+        assert saved.town == "Noisy-le-Sec"
+    # an archived item the case does not hold stays refused
+    other = make_case(world.acme, admin)
+    response = client.post(f"/dossiers/{other.pk}/modifier/", {
+        "role": "targeted", "programme": programme.pk, "version": other.version})
+    assert response.status_code == 400

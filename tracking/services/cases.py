@@ -87,15 +87,21 @@ class CaseData:
     opened_on: date | None = None
 
 
-def _validate(data: CaseData) -> list[int]:
+def _validate(data: CaseData, current: Case | None = None) -> list[int]:
+    kept: set[int] = set()
+    if current is not None:
+        kept = {pk for pk in (current.programme_id, current.detection_source_id) if pk}
+        kept |= set(current.situation_types.values_list("pk", flat=True))
     validation.birth_year(data.birth_year)
     validation.not_future_day(data.opened_on, field="opened_on", label=_("La date d'ouverture"))
     validation.text_length(data.first_name, limit=80, field="first_name", label=_("Le prénom"))
-    validation.picklist(data.programme, kind=PicklistKind.PROGRAMME, field="programme")
+    validation.picklist(data.programme, kind=PicklistKind.PROGRAMME, field="programme",
+                        kept=kept)
     validation.picklist(data.detection_source, kind=PicklistKind.DETECTION_SOURCE,
-                        field="detection_source")
+                        field="detection_source", kept=kept)
     for item in data.situation_types:
-        validation.picklist(item, kind=PicklistKind.SITUATION_TYPE, field="situation_types")
+        validation.picklist(item, kind=PicklistKind.SITUATION_TYPE, field="situation_types",
+                            kept=kept)
     return validation.staff_members(data.assigned_staff_ids, field="assigned_staff")
 
 
@@ -133,7 +139,7 @@ def case_create(*, actor: Actor | None, data: CaseData, via: str = "form") -> Ca
 def case_update(*, actor: Actor, case: Case, data: CaseData, expected_version: int) -> Case:
     """Edit a case. Two people editing at once: the second gets a clear conflict."""
     require_editable(actor, case)
-    staff_ids = _validate(data)
+    staff_ids = _validate(data, current=case)
     with transaction.atomic():
         locked = _lock_at_version(case, expected_version)
         changed: dict[str, Any] = {}

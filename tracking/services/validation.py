@@ -77,8 +77,14 @@ def staff_members(user_ids: Iterable[int], *, field: str) -> list[int]:
     return ids
 
 
-def picklist(item: PicklistItem | None, *, kind: str, field: str) -> None:
-    if item is not None and (item.kind != kind or item.is_archived):
+def picklist(
+    item: PicklistItem | None, *, kind: str, field: str, kept: set[int] | None = None
+) -> None:
+    """An item of the right list, not archived — unless the record already holds it
+    (`kept`): archiving an item never forces anyone to change what was recorded."""
+    if item is None:
+        return
+    if item.kind != kind or (item.is_archived and item.pk not in (kept or set())):
         raise ApplicationError(
             _("Cette valeur n'est pas disponible dans la liste."),
             code=ErrorCode.PICKLIST_INVALID, field=field,

@@ -455,7 +455,7 @@ def workflow_diagram(version: WorkflowVersion) -> Diagram:
     box_w, box_h, gap, top = 150, 56, 40, 90
     nodes = [{"x": 10 + i * (box_w + gap), "y": top, "w": box_w, "h": box_h, "stage": s}
              for i, s in enumerate(stages)]
-    edges = []
+    edges: list[dict[str, object]] = []
     for t in version.transitions.all():
         a, b = index.get(t.from_stage_id), index.get(t.to_stage_id)
         if a is None or b is None:
