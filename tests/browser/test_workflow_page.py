@@ -30,3 +30,11 @@ def test_workflow_editor_shows_the_diagram(world: World, live_url: str, page: An
     assert box is not None
     assert box["x"] > 100
     check_page(page, "workflow-editor")
+
+
+def test_picklists_page(world: World, live_url: str, page: Any) -> None:
+    sign_in(page, live_url, HOST, world.acme_members["admin"].email)
+    go(page, live_url, "/parametres/listes/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Listes de l'association"
+    assert page.get_by_text("Harcèlement").count() >= 1
+    check_page(page, "picklists")
