@@ -270,7 +270,8 @@ KINDS: dict[str, tuple[int, list[tuple[str, int]], tuple[int, int] | None]] = {
 }
 CLINICAL_KINDS = frozenset({"drop_in", "interview", "call"})
 INTERACTION_COLUMNS = ("id", "kind_id", "channel", "occurred_at", "duration_minutes", "staff_id",
-                       "partner_id", "summary", "clinical_note", "created_by_id", "created_at")
+                       "partner_id", "summary", "clinical_note", "created_by_id", "created_at",
+                       "custom")
 
 AGES = list(range(3, 26))
 AGE_WEIGHTS = [
@@ -838,7 +839,7 @@ class _Generator:
         rows, case_rows, contact_rows = [], [], []
         for pk, (key, index) in zip(ids, chunk, strict=True):
             row, cases, contacts = self.interaction(key, index)
-            rows.append((pk, *row))
+            rows.append((pk, *row, "{}"))  # no custom answers in the demo
             case_rows += [(pk, self.plans[i].case.pk) for i in cases]
             contact_rows += [(pk, contact_id) for contact_id in contacts]
         self.counts["interactions"] += _copy(Interaction, INTERACTION_COLUMNS, rows)
@@ -1114,11 +1115,51 @@ def generate_activity(
                            interactions=interactions,
                            departments=departments or DEFAULT_DEPARTMENTS)
         _place_in_workflow()
+        _demo_custom_fields()
     keys = ("partners", "cases", "assigned_staff", "case_events", "case_links", "consents",
             "contacts", "case_contacts", "interactions", "interaction_cases",
             "interaction_contacts", "clinical_notes", "groups", "group_facilitators",
             "group_sessions", "attendances", "awareness_sessions", "assessments")
     return {key: counts.get(key, 0) for key in keys}
+
+
+DEMO_FIELDS: list[dict[str, Any]] = [
+    {"key": "niveau_scolaire", "label": "Niveau scolaire", "kind": "choice",
+     "help_text": "Au moment du signalement",
+     "choices": [{"code": code, "label": label, "archived": False} for code, label in (
+         ("primaire", "Primaire"), ("college", "Collège"), ("lycee", "Lycée"),
+         ("apres_lycee", "Études ou formation après le lycée"),
+         ("hors_scolarite", "Hors scolarité"))]},
+    {"key": "cyberharcelement", "label": "Cyberharcèlement", "kind": "yes_no",
+     "help_text": "Des faits ont-ils lieu en ligne ?", "choices": []},
+]
+
+
+def _demo_custom_fields() -> None:
+    """Two custom fields of cases, as an association would add them, answered on the
+    generated cases (school level from the age; online facts for about a third)."""
+    from tracking.models import CustomField
+
+    for position, spec in enumerate(DEMO_FIELDS, start=1):
+        CustomField.objects.get_or_create(target="case", key=spec["key"], defaults={
+            **spec, "position": position})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE tracking_case SET custom = custom || jsonb_build_object(
+                'niveau_scolaire', CASE
+                    WHEN birth_year IS NULL THEN NULL
+                    WHEN extract(year FROM opened_on) - birth_year <= 10 THEN 'primaire'
+                    WHEN extract(year FROM opened_on) - birth_year <= 14 THEN 'college'
+                    WHEN extract(year FROM opened_on) - birth_year <= 17 THEN 'lycee'
+                    WHEN id % 4 = 0 THEN 'hors_scolarite'
+                    ELSE 'apres_lycee' END,
+                'cyberharcelement', (id % 3 = 0))
+            WHERE NOT custom ? 'niveau_scolaire'
+            """
+        )
+        cursor.execute("UPDATE tracking_case SET custom = custom - 'niveau_scolaire' "
+                       "WHERE custom -> 'niveau_scolaire' = 'null'::jsonb")
 
 
 def _place_in_workflow() -> None:

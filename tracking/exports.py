@@ -25,7 +25,8 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from tracking.figures import Breakdown, Figures, age_bracket_label
-from tracking.models import Case, PicklistItem
+from tracking.models import Case, CustomField, CustomFieldTarget, PicklistItem
+from tracking.services.custom_fields import export_value, field_list
 
 Cell = str | int | float | date | None
 
@@ -202,11 +203,19 @@ def figures_xlsx(figures: Figures, *, association_name: str = "") -> ExportFile:
 # --- the case list -----------------------------------------------------------------------
 
 
-def case_columns() -> list[str]:
+def exported_fields() -> list[CustomField]:
+    """The custom fields of cases a file shows: every one but free text (which may name
+    a young person), archived ones too since the cases keep their values."""
+    return [f for f in field_list(CustomFieldTarget.CASE, include_archived=True)
+            if not f.is_text]
+
+
+def case_columns(fields: list[CustomField] | None = None) -> list[str]:
     return [
         _("Numéro"), _("Ouvert le"), _("Clôturé le"), _("Tranche d'âge (à ce jour)"),
         _("Genre"), _("Commune"), _("Département"), _("Programme"),
         _("Source de détection"), _("Partenaire orienteur"), _("Types de situation"),
+        *(f.label for f in fields or []),
     ]
 
 
@@ -220,7 +229,7 @@ def _export_queryset(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
-def _case_cells(case: Case, today: date) -> list[Cell]:
+def _case_cells(case: Case, today: date, fields: list[CustomField]) -> list[Cell]:
     return [
         case.code,
         case.opened_on,
@@ -233,13 +242,15 @@ def _case_cells(case: Case, today: date) -> list[Cell]:
         case.detection_source.label if case.detection_source else "",
         case.referring_partner.name if case.referring_partner else "",
         ", ".join(item.label for item in case.situation_types.all()),
+        *(export_value(f, case.custom.get(f.key)) for f in fields),
     ]
 
 
 def case_lines(cases: QuerySet[Case], *, today: date) -> Iterator[Line]:
-    yield Line(list(case_columns()), "header")
+    fields = exported_fields()
+    yield Line(list[Cell](case_columns(fields)), "header")
     for case in _export_queryset(cases).iterator(chunk_size=500):
-        yield Line(_case_cells(case, today))
+        yield Line(_case_cells(case, today, fields))
 
 
 class _Counter:

@@ -17,6 +17,9 @@ from tracking.models import (
     Channel,
     ConsentGiver,
     ContactKind,
+    CustomField,
+    CustomFieldKind,
+    CustomFieldTarget,
     ExchangeGroup,
     Gender,
     ImpactAssessment,
@@ -24,6 +27,63 @@ from tracking.models import (
     PicklistItem,
     PicklistKind,
 )
+from tracking.services import custom_fields
+
+
+def _choice_options(field: CustomField, held: Any) -> list[tuple[str, str]]:
+    keep = held if isinstance(held, list) else [held] if held else []
+    return [(c["code"], c["label"]) for c in field.active_choices(keep=keep)]
+
+
+_CUSTOM_FORM_FIELDS: dict[str, Any] = {
+    CustomFieldKind.TEXT: lambda f, held, common: forms.CharField(
+        max_length=custom_fields.MAX_TEXT, **common),
+    CustomFieldKind.LONG_TEXT: lambda f, held, common: forms.CharField(
+        max_length=custom_fields.MAX_LONG_TEXT, widget=forms.Textarea(attrs={"rows": 3}),
+        **common),
+    CustomFieldKind.NUMBER: lambda f, held, common: forms.DecimalField(
+        max_digits=14, decimal_places=2, **common),
+    CustomFieldKind.DATE: lambda f, held, common: forms.DateField(widget=DateInput(),
+                                                                  **common),
+    CustomFieldKind.YES_NO: lambda f, held, common: forms.ChoiceField(
+        choices=[("", "—"), ("yes", _("Oui")), ("no", _("Non"))], **common),
+    CustomFieldKind.CHOICE: lambda f, held, common: forms.ChoiceField(
+        choices=[("", "—"), *_choice_options(f, held)], **common),
+    CustomFieldKind.MULTIPLE_CHOICE: lambda f, held, common: forms.MultipleChoiceField(
+        choices=_choice_options(f, held), widget=forms.CheckboxSelectMultiple, **common),
+}
+
+
+def _custom_form_field(field: CustomField, held: Any) -> forms.Field:
+    common = {"label": field.label, "required": field.required, "help_text": field.help_text}
+    made: forms.Field = _CUSTOM_FORM_FIELDS[field.kind](field, held, common)
+    return made
+
+
+class CustomFieldsMixin:
+    """Adds the association's active custom fields (target `custom_target`) to a form,
+    named cf_<key>; `custom_answers` gives the answers by key for the services."""
+
+    custom_target: str = ""
+
+    def add_custom_fields(self, held: dict[str, Any] | None) -> None:
+        held = held or {}
+        fields: dict[str, Any] = self.fields  # type: ignore[attr-defined]
+        initial: dict[str, Any] = self.initial  # type: ignore[attr-defined]
+        self.custom_keys: list[str] = []
+        for field in custom_fields.field_list(self.custom_target):
+            name = custom_fields.PREFIX + field.key
+            fields[name] = _custom_form_field(field, held.get(field.key))
+            self.custom_keys.append(field.key)
+            value = held.get(field.key)
+            if field.kind == CustomFieldKind.YES_NO and isinstance(value, bool):
+                value = "yes" if value else "no"
+            if value is not None and name not in initial:
+                initial[name] = value
+
+    def custom_answers(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = self.cleaned_data  # type: ignore[attr-defined]
+        return {key: cleaned.get(custom_fields.PREFIX + key) for key in self.custom_keys}
 
 
 def _items(kind: str) -> Any:
@@ -52,7 +112,9 @@ class StaffChoiceMixin:
                 for m in tenant_selectors.member_list(schema_name=association.schema_name)]
 
 
-class CaseForm(StaffChoiceMixin, forms.Form):
+class CaseForm(StaffChoiceMixin, CustomFieldsMixin, forms.Form):
+    custom_target = CustomFieldTarget.CASE
+
     first_name = forms.CharField(label=_("Prénom (facultatif)"), max_length=80, required=False)
     birth_year = forms.IntegerField(label=_("Année de naissance"), required=False)
     gender = forms.ChoiceField(label=_("Genre"), choices=Gender.choices, required=False)
@@ -92,6 +154,7 @@ class CaseForm(StaffChoiceMixin, forms.Form):
                 Q(is_archived=False) | Q(pk__in=held)).order_by("position", "label")
         fields["referring_partner"].queryset = selectors.partner_list()
         fields["assigned_staff"].choices = self.staff_choices(association)
+        self.add_custom_fields(case.custom if case is not None else None)
 
 
 class CloseForm(forms.Form):
@@ -107,7 +170,9 @@ class CloseForm(forms.Form):
         )
 
 
-class InteractionForm(forms.Form):
+class InteractionForm(CustomFieldsMixin, forms.Form):
+    custom_target = CustomFieldTarget.INTERACTION
+
     kind = forms.ModelChoiceField(label=_("Type d'échange"), queryset=PicklistItem.objects.none())
     channel = forms.ChoiceField(label=_("Canal"), choices=Channel.choices)
     occurred_at = forms.DateTimeField(label=_("Date et heure"), widget=DateTimeInput())
@@ -127,6 +192,7 @@ class InteractionForm(forms.Form):
         )
         if not clinical:
             del self.fields["clinical_note"]
+        self.add_custom_fields(None)
 
 
 class PartnerForm(forms.Form):

@@ -3,13 +3,16 @@ function here that applies the actor's permissions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import (
     BooleanField,
+    DateField,
     DateTimeField,
+    DecimalField,
     DurationField,
     ExpressionWrapper,
     F,
@@ -17,7 +20,8 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models.functions import Now
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Now
 from django.http import Http404
 from django.utils import timezone
 
@@ -25,6 +29,8 @@ from tracking.models import (
     Attendance,
     Case,
     CaseEvent,
+    CustomFieldKind,
+    CustomFieldTarget,
     ExchangeGroup,
     ImpactAssessment,
     Interaction,
@@ -56,6 +62,8 @@ class CaseFilters:
     sort: str = "recent"
     stage: int | None = None
     overdue: bool = False
+    # Custom field filters from the query string: cf_<key>, cf_<key>_min, cf_<key>_max.
+    custom: dict[str, str] = field(default_factory=dict)
 
 
 def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
@@ -86,11 +94,65 @@ def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
         qs = qs.filter(opened_on__gte=filters.opened_from)
     if filters.opened_to:
         qs = qs.filter(opened_on__lte=filters.opened_to)
+    if filters.custom:
+        qs = _custom_filtered(qs, filters.custom)
     return (
         qs.select_related("programme", "detection_source", "referring_partner", "stage")
         .annotate(overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()))
         .order_by(*SORTS.get(filters.sort, SORTS["recent"]))
     )
+
+
+def _decimal(value: str) -> Decimal | None:
+    try:
+        number = Decimal(value.strip().replace(",", "."))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and abs(number) < Decimal("1e12") else None
+
+
+def _day(value: str) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def _custom_filtered(qs: QuerySet[Case], params: dict[str, str]) -> QuerySet[Case]:
+    """Filters on the active custom fields of cases. Choices and yes/no use the GIN index
+    on `custom` (jsonb @>); text is a case-insensitive search; numbers and dates, bounds.
+    Values that do not parse are ignored, as for the other filters."""
+    from tracking.services.custom_fields import PREFIX, field_list
+
+    for each in field_list(CustomFieldTarget.CASE):
+        name = PREFIX + each.key
+        value = params.get(name, "").strip()
+        kind = each.kind
+        if kind == CustomFieldKind.CHOICE and value:
+            qs = qs.filter(custom__contains={each.key: value})
+        elif kind == CustomFieldKind.MULTIPLE_CHOICE and value:
+            qs = qs.filter(custom__contains={each.key: [value]})
+        elif kind == CustomFieldKind.YES_NO and value in ("yes", "no"):
+            qs = qs.filter(custom__contains={each.key: value == "yes"})
+        elif kind in (CustomFieldKind.TEXT, CustomFieldKind.LONG_TEXT) and value:
+            alias = f"cf_{each.pk}"
+            qs = qs.alias(**{alias: KeyTextTransform(each.key, "custom")}).filter(
+                **{f"{alias}__icontains": value})
+        elif kind in (CustomFieldKind.NUMBER, CustomFieldKind.DATE):
+            parse: Any = _decimal if kind == CustomFieldKind.NUMBER else _day
+            output: Any = (DecimalField(max_digits=16, decimal_places=2)
+                           if kind == CustomFieldKind.NUMBER else DateField())
+            low = parse(params.get(name + "_min", "")) if params.get(name + "_min") else None
+            high = parse(params.get(name + "_max", "")) if params.get(name + "_max") else None
+            if low is None and high is None:
+                continue
+            alias = f"cf_{each.pk}"
+            qs = qs.alias(**{alias: Cast(KeyTextTransform(each.key, "custom"), output)})
+            if low is not None:
+                qs = qs.filter(**{f"{alias}__gte": low})
+            if high is not None:
+                qs = qs.filter(**{f"{alias}__lte": high})
+    return qs
 
 
 def overdue_q() -> Q:

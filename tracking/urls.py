@@ -29,4 +29,5 @@ urlpatterns = [
     path("signaler", views.referral, name="referral"),
     path("", include("tracking.urls_figures")),
     path("", include("tracking.urls_picklists")),
+    path("", include("tracking.urls_fields")),
 ]

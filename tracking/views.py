@@ -16,10 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relier_platform.errors import ApplicationError
 from tracking import forms, selectors
 from tracking.access import actor_of, client_ip, requires
-from tracking.models import AuditLog, PicklistKind
+from tracking.models import AuditLog, CustomFieldTarget, PicklistKind
 from tracking.permissions import Actor, Capability
 from tracking.services import cases as case_services
-from tracking.services import directory, groups, workflows
+from tracking.services import custom_fields, directory, groups, workflows
 from tracking.services.audit import audit_record
 from tracking.services.interactions import InteractionData, interaction_create
 from tracking.services.referrals import ReferralData, referral_submit
@@ -57,15 +57,33 @@ def filters_from(params: Any) -> selectors.CaseFilters:
         sort=params.get("sort") if params.get("sort") in selectors.SORTS else "recent",
         stage=_int(params.get("stage")),
         overdue=params.get("overdue") == "1",
+        custom={str(k): str(params.get(k, ""))[:100] for k in list(params)[:200]
+                if str(k).startswith(custom_fields.PREFIX)},
     )
+
+
+def custom_filter_widgets(filters: selectors.CaseFilters) -> list[dict[str, Any]]:
+    """What the case list shows to filter on each active custom field of cases."""
+    widgets = []
+    for each in custom_fields.field_list(CustomFieldTarget.CASE):
+        name = custom_fields.PREFIX + each.key
+        widgets.append({
+            "field": each, "name": name, "value": filters.custom.get(name, ""),
+            "min": filters.custom.get(name + "_min", ""),
+            "max": filters.custom.get(name + "_max", ""),
+            "choices": [(c["code"], c["label"]) for c in each.choices],
+        })
+    return widgets
 
 
 def _fail(form: Any, error: ApplicationError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
-def _case_data(cleaned: dict[str, Any]) -> case_services.CaseData:
+def _case_data(form: forms.CaseForm) -> case_services.CaseData:
+    cleaned = form.cleaned_data
     return case_services.CaseData(
+        custom=form.custom_answers(),
         first_name=cleaned.get("first_name") or "",
         birth_year=cleaned.get("birth_year"),
         gender=cleaned.get("gender") or "",
@@ -101,6 +119,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "partners": selectors.partner_list(),
         "brackets": [f"{low}-{high}" for low, high in selectors.AGE_BRACKETS],
         "stages": selectors.stage_list(),
+        "custom_filters": custom_filter_widgets(filters),
         "can_create": actor.can(Capability.CASE_CREATE),
         "can_export": actor.can(Capability.EXPORT),
     })
@@ -113,7 +132,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
     form = forms.CaseForm(request.POST or None, association=request.tenant)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_services.case_create(actor=actor, data=_case_data(form.cleaned_data))
+            case = case_services.case_create(actor=actor, data=_case_data(form))
         except ApplicationError as error:
             _fail(form, error)
         else:
@@ -133,8 +152,17 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         audit_record(actor=actor, action="clinical.read", obj=case,
                      ip_address=client_ip(request))
     can_edit = selectors.case_can_edit(actor, case)
+    interaction_fields = list(custom_fields.field_list(CustomFieldTarget.INTERACTION,
+                                                       include_archived=True))
+    for entry in timeline:
+        if entry.kind == "interaction":
+            entry.obj.shown_custom = custom_fields.shown_values(interaction_fields,
+                                                                entry.obj.custom)
     return render(request, "tracking/case_detail.html", {
-        "case": case, "timeline": timeline, "clinical": clinical, "can_edit": can_edit,
+        "case": case, "timeline": timeline,
+        "custom_values": custom_fields.shown_values(
+            list(custom_fields.field_list(CustomFieldTarget.CASE, include_archived=True)),
+            case.custom), "clinical": clinical, "can_edit": can_edit,
         "can_log": actor.can(Capability.INTERACTION_LOG),
         # Defaults so that logging an exchange is: open, write, save (three clicks).
         "interaction_form": forms.InteractionForm(clinical=clinical, initial={
@@ -180,7 +208,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
                           association=request.tenant)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
-            case_services.case_update(actor=actor, case=case, data=_case_data(form.cleaned_data),
+            case_services.case_update(actor=actor, case=case, data=_case_data(form),
                                       expected_version=_int(request.POST.get("version")) or 0)
         except ApplicationError as error:
             _fail(form, error)
@@ -225,6 +253,7 @@ def interaction_add(request: HttpRequest, case_id: int) -> HttpResponse:
                 kind=data["kind"], channel=data["channel"], occurred_at=data["occurred_at"],
                 duration_minutes=data.get("duration_minutes"), case_ids=[case.pk],
                 summary=data.get("summary") or "", clinical_note=data.get("clinical_note") or "",
+                custom=form.custom_answers(),
             ))
         except ApplicationError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)

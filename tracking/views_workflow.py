@@ -89,17 +89,23 @@ def workflow_editor(request: HttpRequest) -> HttpResponse:
     if current is not None:
         held = list(current.stages.annotate(n=Count("cases")).filter(n__gt=0))
     draft_keys = set(draft.stages.values_list("key", flat=True)) if draft else set()
+    fields = stage_fields()
+    roles = dict(Role.choices)
+    transitions = (list(draft.transitions.select_related("from_stage", "to_stage"))
+                   if draft else [])
+    for t in transitions:  # shown by their labels, not their codes
+        t.role_labels = [roles.get(r, r) for r in t.roles]  # type: ignore[attr-defined]
+        t.field_labels = [fields.get(f, f) for f in t.required_fields]  # type: ignore[attr-defined]
     return render(request, "tracking/workflow_editor.html", {
         "current": current, "draft": draft,
         "current_diagram": workflows.workflow_diagram(current) if current else None,
         "draft_diagram": workflows.workflow_diagram(draft) if draft else None,
         "draft_stages": list(draft.stages.all()) if draft else [],
-        "draft_transitions": (list(draft.transitions.select_related("from_stage", "to_stage"))
-                              if draft else []),
+        "draft_transitions": transitions,
         "problems": workflows.workflow_problems(*workflows.version_specs(draft)) if draft
         else [],
         "to_map": [s for s in held if s.key not in draft_keys],
-        "roles": Role.choices, "fields": sorted(stage_fields().items()),
+        "roles": Role.choices, "fields": list(fields.items()),
     })
 
 

@@ -269,3 +269,18 @@ def test_demo_cases_sit_on_stages_of_the_workflow_in_force(world: Any) -> None:
         assert not Case.objects.exclude(stage__version__status="published").exists()
         assert not Case.objects.filter(closed_on__isnull=False, stage__is_open=True).exists()
         assert not Case.objects.filter(closed_on=None, stage__is_open=False).exists()
+
+
+def test_demo_cases_answer_the_demo_custom_fields(generated):
+    """The demo's custom fields are answered as the services would store them."""
+    from tracking.services.custom_fields import clean_values
+
+    world, _counts, _before = generated
+    with schema_context(world.acme.schema_name):
+        cases = list(Case.objects.all())
+        assert {c.custom.get("niveau_scolaire") for c in cases} >= {"college", "lycee"}
+        assert {c.custom.get("cyberharcelement") for c in cases} == {True, False}
+        for case in cases:
+            assert clean_values("case", case.custom, current=case.custom) == case.custom
+            if case.birth_year and case.opened_on.year - case.birth_year <= 14:
+                assert case.custom["niveau_scolaire"] in {"primaire", "college"}

@@ -1,6 +1,6 @@
 """Case tracking models. Schema: tenant (every table lives in each association's schema).
 cases.py: young people, contacts, interactions, groups, awareness, audit;
-workflows.py: stages and transitions, versioned."""
+workflows.py: stages and transitions, versioned; fields.py: custom fields."""
 
 from tracking.models.cases import (
     Attendance,
@@ -32,6 +32,13 @@ from tracking.models.cases import (
     PicklistKind,
     Referral,
 )
+from tracking.models.fields import (
+    CHOICE_KINDS,
+    TEXT_KINDS,
+    CustomField,
+    CustomFieldKind,
+    CustomFieldTarget,
+)
 from tracking.models.workflows import (
     OverdueReminder,
     Stage,
@@ -42,6 +49,8 @@ from tracking.models.workflows import (
 )
 
 __all__ = [
+    "CHOICE_KINDS",
+    "TEXT_KINDS",
     "Attendance",
     "AttendanceStatus",
     "AuditLog",
@@ -58,6 +67,9 @@ __all__ = [
     "ConsentGiver",
     "Contact",
     "ContactKind",
+    "CustomField",
+    "CustomFieldKind",
+    "CustomFieldTarget",
     "EncryptedCharField",
     "EncryptedTextField",
     "ExchangeGroup",

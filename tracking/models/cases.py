@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -160,6 +161,8 @@ class Case(models.Model):
     stage_entered_at = models.DateTimeField(null=True, blank=True)
     # Optimistic locking: a write states the version it read (services.case_update).
     version = models.PositiveIntegerField(default=1)
+    # Values of the association's custom fields, by key (tracking/models/fields.py).
+    custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)
 
     class Meta:
         ordering = ("-opened_on", "-id")
@@ -168,6 +171,7 @@ class Case(models.Model):
             models.Index(fields=["opened_on"]),
             models.Index(fields=["closed_on"]),
             models.Index(fields=["birth_year"]),
+            GinIndex(fields=["custom"], name="case_custom_gin", opclasses=["jsonb_path_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -311,6 +315,7 @@ class Interaction(models.Model):
     clinical_note = EncryptedTextField(_("note clinique"), blank=True, default="")
     created_by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
+    custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)
 
     class Meta:
         ordering = ("-occurred_at", "-id")

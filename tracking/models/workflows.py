@@ -71,7 +71,7 @@ class Transition(models.Model):
     label = models.CharField(_("libellé"), max_length=80)
     roles = ArrayField(models.CharField(max_length=20), default=list, blank=True,
                        verbose_name=_("rôles autorisés"))
-    required_fields = ArrayField(models.CharField(max_length=40), default=list, blank=True,
+    required_fields = ArrayField(models.CharField(max_length=70), default=list, blank=True,
                                  verbose_name=_("champs requis"))
     confirmation = models.CharField(_("texte de confirmation"), max_length=200, blank=True)
 
@@ -108,7 +108,12 @@ class StageChange(models.Model):
 
 
 def stage_fields() -> dict[str, Any]:
-    """The fields a transition may require, by name (the case's own fields)."""
+    """The fields a transition may require, by name: the case's own fields, then the
+    association's active custom fields of cases (named cf_<key>)."""
+    from tracking.models.fields import CustomField, CustomFieldTarget
+
+    custom = {f"cf_{f.key}": f.label for f in CustomField.objects.filter(
+        target=CustomFieldTarget.CASE, is_archived=False).order_by("position", "id")}
     return {
         "birth_year": _("Année de naissance"), "gender": _("Genre"), "town": _("Commune"),
         "department": _("Département"), "programme": _("Programme"),
@@ -116,6 +121,7 @@ def stage_fields() -> dict[str, Any]:
         "referring_partner": _("Partenaire orienteur"),
         "situation_types": _("Types de situation"), "assigned_staff": _("Intervenants référents"),
         "consent": _("Consentement"), "impact": _("Scores d'impact"),
+        **custom,
     }
 
 

@@ -17,13 +17,14 @@ from tracking.models import (
     CaseGrant,
     CaseLink,
     Consent,
+    CustomFieldTarget,
     ImpactAssessment,
     Partner,
     PicklistItem,
     PicklistKind,
 )
 from tracking.permissions import Actor, Capability, case_editable_q
-from tracking.services import validation
+from tracking.services import custom_fields, validation
 from tracking.services.audit import audit_record
 
 
@@ -85,6 +86,8 @@ class CaseData:
     situation_types: list[PicklistItem] = field(default_factory=list)
     assigned_staff_ids: list[int] = field(default_factory=list)
     opened_on: date | None = None
+    # Answers to the custom fields, by key; None leaves the stored answers as they are.
+    custom: dict[str, Any] | None = None
 
 
 def _validate(data: CaseData, current: Case | None = None) -> list[int]:
@@ -114,10 +117,11 @@ def case_create(*, actor: Actor | None, data: CaseData, via: str = "form") -> Ca
     if actor is not None and not actor.can(Capability.CASE_CREATE):
         raise _forbidden()
     staff_ids = _validate(data)
+    custom = custom_fields.clean_values(CustomFieldTarget.CASE, data.custom or {})
     opened_on = data.opened_on or timezone.localdate()
     with transaction.atomic():
         case = Case(
-            code=case_code_next(opened_on.year), opened_on=opened_on,
+            code=case_code_next(opened_on.year), opened_on=opened_on, custom=custom,
             **{name: getattr(data, name) for name in FIELDS},
         )
         case.full_clean(exclude=["code", "situation_types", "assigned_staff"])
@@ -148,6 +152,14 @@ def case_update(*, actor: Actor, case: Case, data: CaseData, expected_version: i
             if getattr(locked, name) != new:
                 changed[name] = "…" if name == "first_name" else str(new or "")
                 setattr(locked, name, new)
+        if data.custom is not None:
+            # Checked against the row as locked: archived answers it holds stay valid.
+            custom = custom_fields.clean_values(CustomFieldTarget.CASE, data.custom,
+                                                current=locked.custom)
+            for label in custom_fields.changed_labels(CustomFieldTarget.CASE, locked.custom,
+                                                      custom):
+                changed[label] = ""
+            locked.custom = custom
         if data.opened_on and data.opened_on != locked.opened_on:
             validation.ordered(data.opened_on, locked.closed_on, field="opened_on")
             changed["opened_on"] = data.opened_on.isoformat()

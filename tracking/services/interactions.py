@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
-from tracking.models import Case, Channel, Contact, Interaction, Partner, PicklistItem, PicklistKind
+from tracking.models import (
+    Case,
+    Channel,
+    Contact,
+    CustomFieldTarget,
+    Interaction,
+    Partner,
+    PicklistItem,
+    PicklistKind,
+)
 from tracking.permissions import Actor, Capability, case_visible_q
-from tracking.services import validation
+from tracking.services import custom_fields, validation
 from tracking.services.audit import audit_record
 
 
@@ -26,6 +36,7 @@ class InteractionData:
     partner: Partner | None = None
     summary: str = ""
     clinical_note: str = ""
+    custom: dict[str, Any] = field(default_factory=dict)  # answers by custom field key
 
 
 def interaction_create(*, actor: Actor, data: InteractionData) -> Interaction:
@@ -49,6 +60,7 @@ def interaction_create(*, actor: Actor, data: InteractionData) -> Interaction:
                            label=_("Le résumé"))
     validation.text_length(data.clinical_note, limit=validation.MAX_NOTE,
                            field="clinical_note", label=_("La note clinique"))
+    custom = custom_fields.clean_values(CustomFieldTarget.INTERACTION, data.custom)
     case_ids = sorted(set(data.case_ids))
     cases = list(Case.objects.filter(case_visible_q(actor), pk__in=case_ids))
     contacts = list(Contact.objects.filter(pk__in=sorted(set(data.contact_ids))))
@@ -61,6 +73,7 @@ def interaction_create(*, actor: Actor, data: InteractionData) -> Interaction:
             kind=data.kind, channel=data.channel, occurred_at=data.occurred_at,
             duration_minutes=data.duration_minutes, staff_id=actor.id, partner=data.partner,
             summary=data.summary, clinical_note=data.clinical_note, created_by_id=actor.id,
+            custom=custom,
         )
         interaction.cases.set(cases)
         interaction.contacts.set(contacts)

@@ -280,6 +280,10 @@ def _missing_fields(case: Case, required: Sequence[str]) -> list[str]:
             filled = case.assessments.exists()
         elif name in ("situation_types", "assigned_staff"):
             filled = getattr(case, name).exists()
+        elif name.startswith("cf_"):
+            if name not in labels:
+                continue  # an archived field: no form asks for it any more
+            filled = case.custom.get(name[3:]) not in (None, "", [])
         else:
             filled = bool(getattr(case, name, None))
         if not filled:
