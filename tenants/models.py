@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -173,6 +174,14 @@ class Network(models.Model):
 
     name = models.CharField(_("nom"), max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The data-sharing agreement an association accepts to join; a new text, a new version.
+    agreement_version = models.CharField(_("version de la convention"), max_length=20,
+                                         default="2026-1")
+    # Disclosure control (tenants/disclosure.py): counts below it are shown as "< N".
+    small_count_threshold = models.PositiveSmallIntegerField(
+        _("seuil des petits effectifs"), default=11,
+        validators=[MinValueValidator(5), MaxValueValidator(11)])
+    round_to_five = models.BooleanField(_("arrondir à 5"), default=False)
 
     class Meta:
         verbose_name = _("réseau")
@@ -180,6 +189,33 @@ class Network(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NetworkMembership(models.Model):
+    """An association's explicit agreement to share its anonymised aggregates with a
+    network: who agreed, when, to which version; withdrawn, never deleted (its figures
+    leave every later publication). Joining again makes a new row."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="memberships")
+    association = models.ForeignKey(Association, on_delete=models.PROTECT,
+                                    related_name="network_memberships")
+    agreement_version = models.CharField(_("version de la convention"), max_length=20)
+    agreed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    agreed_at = models.DateTimeField(default=timezone.now)
+    withdrawn_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("adhésion à un réseau")
+        constraints = [
+            models.UniqueConstraint(fields=["network", "association"],
+                                    condition=models.Q(withdrawn_at__isnull=True),
+                                    name="network_one_active_membership"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.association} · {self.network}"
 
 
 class NetworkCoordinator(models.Model):

@@ -1,0 +1,103 @@
+"""Networks: associations join by an explicit agreement and may withdraw; the network's
+disclosure rules. Schema: public.
+
+Only an active admin of the association may join or withdraw it. Joining records who
+agreed, when, and to which version of the network's data-sharing agreement; the version
+must be the one in force (an admin who read an older text is asked to read it again).
+Withdrawing is never a deletion: the row keeps the agreement and gains who withdrew and
+when; `network_members` — what every publication reads — leaves the association out from
+then on.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from relier_platform.errors import ApplicationError, ErrorCode
+from tenants.disclosure import Rules
+from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
+from tenants.services import audit
+
+
+def _require_admin(actor: User, association: Association) -> None:
+    if not Membership.objects.filter(user=actor, association=association, role=Role.ADMIN,
+                                     is_active=True).exists():
+        raise ApplicationError(
+            _("Seuls les administrateurs de l'association décident du partage avec un "
+              "réseau."), code=ErrorCode.NOT_ALLOWED)
+
+
+def membership_active(network: Network, association: Association) -> NetworkMembership | None:
+    return NetworkMembership.objects.filter(network=network, association=association,
+                                            withdrawn_at__isnull=True).first()
+
+
+def network_join(*, actor: User, association: Association, network: Network,
+                 agreement_version: str) -> NetworkMembership:
+    _require_admin(actor, association)
+    if agreement_version != network.agreement_version:
+        raise ApplicationError(
+            _("La convention de partage du réseau a changé (version %(version)s) : relisez-la "
+              "avant d'accepter.") % {"version": network.agreement_version},
+            code=ErrorCode.CONFLICT, field="agreement_version")
+    try:
+        with transaction.atomic():
+            membership = NetworkMembership.objects.create(
+                network=network, association=association, agreement_version=agreement_version,
+                agreed_by=actor)
+            audit("network.joined", actor=actor, association=association,
+                  network_id=network.pk, agreement_version=agreement_version)
+    except IntegrityError:
+        raise ApplicationError(
+            _("L'association partage déjà ses chiffres avec ce réseau."),
+            code=ErrorCode.MEMBERSHIP_EXISTS) from None
+    return membership
+
+
+def network_withdraw(*, actor: User, association: Association,
+                     network: Network) -> NetworkMembership:
+    _require_admin(actor, association)
+    with transaction.atomic():
+        membership = (NetworkMembership.objects.select_for_update()
+                      .filter(network=network, association=association,
+                              withdrawn_at__isnull=True).first())
+        if membership is None:
+            raise ApplicationError(
+                _("L'association ne partage pas ses chiffres avec ce réseau."),
+                code=ErrorCode.NOT_FOUND)
+        membership.withdrawn_at, membership.withdrawn_by = timezone.now(), actor
+        membership.save(update_fields=["withdrawn_at", "withdrawn_by"])
+        audit("network.withdrawn", actor=actor, association=association,
+              network_id=network.pk)
+    return membership
+
+
+def network_members(network: Network) -> QuerySet[Association]:
+    """The associations whose figures the network's next publication may hold."""
+    return Association.objects.filter(
+        network_memberships__network=network,
+        network_memberships__withdrawn_at__isnull=True,
+    ).order_by("name")
+
+
+def network_rules(network: Network, *, sensitive: bool = False) -> Rules:
+    return Rules(threshold=network.small_count_threshold,
+                 round_to=5 if network.round_to_five else None, sensitive=sensitive)
+
+
+def network_rules_set(*, actor: User | None, network: Network, small_count_threshold: int,
+                      round_to_five: bool) -> Network:
+    """Platform operators set a network's rules; the threshold never goes below 5."""
+    if not 5 <= small_count_threshold <= 11:
+        raise ApplicationError(
+            _("Le seuil des petits effectifs doit être compris entre 5 et 11."),
+            code=ErrorCode.VALUE_RANGE, field="small_count_threshold")
+    with transaction.atomic():
+        network.small_count_threshold, network.round_to_five = small_count_threshold, round_to_five
+        network.save(update_fields=["small_count_threshold", "round_to_five"])
+        audit("network.rules", actor=actor, network_id=network.pk,
+              small_count_threshold=small_count_threshold, round_to_five=round_to_five)
+    return network
