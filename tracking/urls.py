@@ -2,6 +2,7 @@
 
 from django.urls import include, path
 
+from tenants import views_network
 from tracking import views, views_workflow
 
 urlpatterns = [
@@ -26,6 +27,8 @@ urlpatterns = [
     path("sensibilisation/", views.awareness_list, name="awareness_list"),
     path("journal/", views.audit_list, name="audit_list"),
     path("parametres/parcours/", views_workflow.workflow_editor, name="workflow_editor"),
+    path("parametres/reseaux/", views_network.association_networks,
+         name="association_networks"),
     path("signaler", views.referral, name="referral"),
     path("", include("tracking.urls_figures")),
     path("", include("tracking.urls_picklists")),

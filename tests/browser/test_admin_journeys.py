@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 
-from tenants.models import Association
+from tenants.models import Association, Network
 from tenants.services import association_create
 from tests.browser.conftest import url
 from tests.browser.test_foundation_pages import sign_in
@@ -118,3 +118,25 @@ def test_admin_adds_a_stage_and_a_transition_publishes_and_moves_a_case(
     move.locator("summary").click()
     submit(page, lambda: move.get_by_role("button", name="Confirmer").click())
     assert page.get_by_text("Médiation → Évaluation").count() >= 1
+
+
+def test_admin_joins_a_network_by_accepting_its_agreement(
+    gamma: Association, live_url: str, page: Any, django_db_blocker: Any
+) -> None:
+    with django_db_blocker.unblock():
+        Network.objects.get_or_create(name="Réseau des navigateurs",
+                                      defaults={"agreement_version": "2026-3"})
+    sign_in(page, live_url, HOST, ADMIN)
+    go(page, live_url, "/parametres/reseaux/")
+    section = page.get_by_role("region", name="Réseau des navigateurs")
+    with page.expect_navigation() as refused:  # the box unticked: refused, said why
+        section.get_by_role("button", name="Partager nos chiffres anonymisés").click()
+    assert refused.value is not None
+    assert refused.value.status == 400
+    assert page.get_by_role("alert").inner_text().startswith("Cochez la case")
+    section = page.get_by_role("region", name="Réseau des navigateurs")
+    section.get_by_label("J'ai lu et j'accepte", exact=False).check()
+    submit(page, lambda: section.get_by_role("button", name="Partager nos chiffres anonymisés")
+           .click())
+    assert page.get_by_text("Partage accepté").count() >= 1
+    check_page(page, "association-networks")

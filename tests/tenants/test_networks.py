@@ -3,6 +3,7 @@ may withdraw — never deleted, and gone from what the next publication reads.""
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from tenants.networks import (
     network_rules_set,
     network_withdraw,
 )
-from tests.conftest import World
+from tests.conftest import World, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,43 @@ def test_the_networks_disclosure_rules(network: Network) -> None:
                       round_to_five=True)
     rules = network_rules(network, sensitive=True)
     assert (rules.threshold, rules.round_to, rules.sensitive) == (5, 5, True)
+
+
+# --- The association's page ------------------------------------------------------------
+
+PAGE = "/parametres/reseaux/"
+
+
+@pytest.mark.parametrize("role", ["coordinator", "psychologist", "listener", "volunteer",
+                                  "read_only"])
+def test_only_admins_reach_the_networks_page(world: World, network: Network, role: str) -> None:
+    client = signed_in(world.acme_members[role], world.acme)
+    before = _state()
+    assert client.get(PAGE).status_code == 404
+    assert client.post(PAGE, {"network": network.pk, "action": "join", "accept": "1",
+                              "agreement_version": "2026-2"}).status_code == 404
+    assert _state() == before
+
+
+def test_an_admin_joins_and_withdraws_through_the_page(world: World, network: Network) -> None:
+    client = signed_in(world.acme_members["admin"], world.acme)
+    page = html.unescape(client.get(PAGE).content.decode())
+    assert "Réseau Île-de-France" in page
+    assert "(version 2026-2)" in page
+    before = _state()
+    refused = client.post(PAGE, {"network": network.pk, "action": "join",
+                                 "agreement_version": "2026-2"})
+    assert refused.status_code == 400
+    assert "Cochez la case pour accepter" in html.unescape(refused.content.decode())
+    assert _state() == before
+    joined = client.post(PAGE, {"network": network.pk, "action": "join", "accept": "1",
+                                "agreement_version": "2026-2"}, follow=True)
+    assert "Partage accepté" in html.unescape(joined.content.decode())
+    assert list(network_members(network)) == [world.acme]
+    client.post(PAGE, {"network": network.pk, "action": "withdraw"})
+    assert list(network_members(network)) == []
+    assert NetworkMembership.objects.filter(association=world.acme).count() == 1
+    assert client.post(PAGE, {"network": 999999, "action": "join"}).status_code == 404
+    # beta sees its own state only: acme's agreement is not shown there
+    beta = html.unescape(signed_in(world.beta_admin, world.beta).get(PAGE).content.decode())
+    assert "Partage accepté" not in beta
