@@ -30,11 +30,6 @@ def _require_admin(actor: User, association: Association) -> None:
               "réseau."), code=ErrorCode.NOT_ALLOWED)
 
 
-def membership_active(network: Network, association: Association) -> NetworkMembership | None:
-    return NetworkMembership.objects.filter(network=network, association=association,
-                                            withdrawn_at__isnull=True).first()
-
-
 def network_join(*, actor: User, association: Association, network: Network,
                  agreement_version: str) -> NetworkMembership:
     _require_admin(actor, association)

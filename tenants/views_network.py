@@ -13,15 +13,13 @@ from django.views.decorators.http import require_http_methods
 
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants import networks
-from tenants.models import Network, NetworkMembership, Role
-from tracking.access import actor_of
+from tenants.models import Network, NetworkMembership
+from tracking.access import admin_of
 
 
 @require_http_methods(["GET", "POST"])
 def association_networks(request: HttpRequest) -> HttpResponse:
-    actor = actor_of(request)
-    if actor.role != Role.ADMIN:
-        raise Http404
+    actor = admin_of(request)
     association = request.tenant  # type: ignore[attr-defined]
     error = None
     if request.method == "POST":

@@ -20,6 +20,15 @@ def actor_of(request: HttpRequest) -> Actor:
     return Actor(user=request.user, role=membership.role)  # type: ignore[arg-type]
 
 
+def admin_of(request: HttpRequest) -> Actor:
+    """The actor, if an admin of this association; 404 for everyone else (the settings
+    pages and their actions alike)."""
+    actor = actor_of(request)
+    if actor.role != "admin":
+        raise Http404
+    return actor
+
+
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 

@@ -17,18 +17,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from relier_platform.errors import ApplicationError
-from tenants.models import Role
-from tracking.access import actor_of
+from tracking.access import admin_of
 from tracking.models import CustomField, CustomFieldKind, CustomFieldTarget
 from tracking.permissions import Actor
 from tracking.services import custom_fields as services
-
-
-def _admin(request: HttpRequest) -> Actor:
-    actor = actor_of(request)
-    if actor.role != Role.ADMIN:
-        raise Http404
-    return actor
 
 
 def _lines(text: str) -> list[str]:
@@ -93,8 +85,9 @@ def _sections() -> list[dict[str, Any]]:
     sections = []
     for target, title in titles.items():
         fields = list(services.field_list(target, include_archived=True))
+        usage = services.field_usage(fields)
         for field in fields:
-            field.usage = services.field_usage(field)  # type: ignore[attr-defined]
+            field.usage = usage[field.pk]  # type: ignore[attr-defined]
         rows = [(f, i > 0, i < len(fields) - 1) for i, f in enumerate(fields)]
         sections.append({"target": target, "title": title, "rows": rows})
     return sections
@@ -102,7 +95,7 @@ def _sections() -> list[dict[str, Any]]:
 
 @require_http_methods(["GET", "POST"])
 def custom_fields(request: HttpRequest) -> HttpResponse:
-    actor = _admin(request)
+    actor = admin_of(request)
     context: dict[str, Any] = {"error": None, "failed": {}}
     if request.method == "POST":
         post = request.POST

@@ -17,8 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from relier_platform.errors import ApplicationError
-from tenants.models import Role
-from tracking.access import actor_of
+from tracking.access import admin_of
 from tracking.models import PicklistItem, PicklistKind
 from tracking.permissions import Actor
 from tracking.services import picklists as services
@@ -30,12 +29,6 @@ def _int(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
 
-
-def _admin(request: HttpRequest) -> Actor:
-    actor = actor_of(request)
-    if actor.role != Role.ADMIN:
-        raise Http404
-    return actor
 
 
 def _list_name(kind: str) -> str:
@@ -96,7 +89,7 @@ ITEM_ACTIONS: dict[str, Callable[[Actor, PicklistItem, QueryDict], str]] = {
 
 @require_http_methods(["GET", "POST"])
 def picklists(request: HttpRequest) -> HttpResponse:
-    actor = _admin(request)
+    actor = admin_of(request)
     context: dict[str, Any] = {"error": None, "failed": {}}
     if request.method == "POST":
         post = request.POST

@@ -317,7 +317,7 @@ def test_archiving_a_field_keeps_every_answer(world: World) -> None:
     assert "Collège" in page
     assert "champ archivé" in page
     with schema_context("a_acme"):
-        assert custom_fields.field_usage(field) == 1
+        assert custom_fields.field_usage([field]) == {field.pk: 1}
     # the file still carries it
     csv_text = client.get("/dossiers/export.csv?status=all").content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(csv_text), delimiter=";"))

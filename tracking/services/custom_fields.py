@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -422,8 +422,14 @@ def field_move(*, actor: Actor, field: CustomField, direction: Direction) -> Non
         audit_record(actor=actor, action="custom_field.move", obj=field, direction=direction)
 
 
-def field_usage(field: CustomField) -> int:
-    """How many records hold a value for the field."""
-    model = Case if field.target == CustomFieldTarget.CASE else Interaction
-    return model.objects.filter(custom__has_key=field.key).count()
-
+def field_usage(fields: list[CustomField]) -> dict[int, int]:
+    """How many records hold a value, by field id: one query per kind of record."""
+    usage: dict[int, int] = {}
+    for target, model in ((CustomFieldTarget.CASE, Case),
+                          (CustomFieldTarget.INTERACTION, Interaction)):
+        mine = [f for f in fields if f.target == target]
+        if mine:
+            counts = model.objects.aggregate(**{
+                f"f{f.pk}": Count("pk", filter=Q(custom__has_key=f.key)) for f in mine})
+            usage.update({f.pk: counts[f"f{f.pk}"] for f in mine})
+    return usage
