@@ -41,6 +41,7 @@ class Reason(StrEnum):
     DOMINANCE = "dominance"  # one association above 85 %
     WHOLE_GROUP = "whole_group"  # a sensitive category covering a whole row
     COMPLEMENT = "complement"  # hidden so that another hidden cell cannot be deduced
+    LINKED = "linked"  # a margin shared with a related table, hidden there
 
 
 @dataclass(frozen=True)
@@ -186,11 +187,17 @@ def _cheapest_rectangle(edge: Key, hidden: set[Key], values: dict[Key, int],
     return best[2] if best else ()
 
 
-def protect(table: Table, rules: Rules | None = None) -> Published:
+def protect(table: Table, rules: Rules | None = None,
+            forced: frozenset[Key] = frozenset()) -> Published:
+    """`forced`: cells to hide whatever their value (margins another table shares and
+    hides: see `protect_family`)."""
     rules = rules or Rules()
     parts = _margins(table)
     values = {key: sum(by.values()) for key, by in parts.items()}
     reasons = _primary_reasons(table, parts, values, rules)
+    for key in forced:
+        if key in values:
+            reasons.setdefault(key, Reason.LINKED)
     rows, columns = [*table.rows, TOTAL], [*table.columns, TOTAL]
     while exposed := sorted(recoverable(set(reasons))):
         trio = _cheapest_rectangle(exposed[0], set(reasons), values, rows, columns)
@@ -208,3 +215,21 @@ def protect(table: Table, rules: Rules | None = None) -> Published:
             cells[key] = Cell(value)
     return Published(rows=list(table.rows), columns=list(table.columns), cells=cells,
                      rules=rules)
+
+
+def protect_family(tables: Mapping[str, Table], rules: Mapping[str, Rules]) -> dict[str, Published]:
+    """Tables of one family share their column margins (the same columns, and the same
+    total of each column whatever the breakdown in rows: the young people of a month by
+    age bracket and by gender). A column margin hidden in one table is hidden in all of
+    them, otherwise the table that shows it gives away what the other hides; hiding it may
+    take new complements, so the tables are protected again until the hidden shared
+    margins no longer change."""
+    shared: set[Key] = set()
+    while True:
+        published = {name: protect(table, rules[name], frozenset(shared))
+                     for name, table in tables.items()}
+        hidden = {key for result in published.values() for key in result.suppressed()
+                  if key[0] == TOTAL}
+        if hidden <= shared:
+            return published
+        shared |= hidden

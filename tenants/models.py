@@ -269,3 +269,112 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# --- Network indicators (see tenants/indicators.py and tenants/publication.py) ---------
+
+
+class IndicatorContribution(models.Model):
+    """One association's count in one cell of a network indicator, for one school year:
+    an aggregate on network codes (never a person, a free text or an identifier). Read
+    only by the pooling step (tenants.publication), never shown as such; replaced at each
+    of the association's publications, removed when it shares with no network any more."""
+
+    association = models.ForeignKey(Association, on_delete=models.PROTECT, related_name="+")
+    indicator = models.CharField(max_length=40)
+    period = models.CharField(max_length=9)  # "2025-2026"
+    row = models.CharField(max_length=30)
+    column = models.CharField(max_length=30)
+    value = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["association", "indicator", "period", "row", "column"],
+                                    name="contribution_one_per_cell"),
+        ]
+        indexes = [models.Index(fields=["period", "indicator"])]
+
+    def __str__(self) -> str:
+        return f"{self.association_id} {self.indicator} {self.period} {self.row}/{self.column}"
+
+
+class ContributionRun(models.Model):
+    """One computation of an association's contribution (log of the publication task)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("en cours")
+        DONE = "done", _("terminée")
+        FAILED = "failed", _("échouée")
+        SKIPPED = "skipped", _("aucun réseau")
+
+    association = models.ForeignKey(Association, on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    cells = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-started_at",)
+        indexes = [models.Index(fields=["association", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.association_id} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+
+class NetworkPublication(models.Model):
+    """One publication of a network's pooled figures, with the rules it applied."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="publications")
+    published_at = models.DateTimeField(default=timezone.now)
+    associations = models.PositiveIntegerField(default=0)  # how many contributed
+    periods = models.JSONField(default=list)
+    small_count_threshold = models.PositiveSmallIntegerField()
+    round_to_five = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("-published_at",)
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.published_at:%Y-%m-%d %H:%M}"
+
+
+class PublishedCell(models.Model):
+    """A pooled cell after disclosure control: a value, or none and the reason why."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    indicator = models.CharField(max_length=40)
+    period = models.CharField(max_length=9)
+    row = models.CharField(max_length=30)
+    column = models.CharField(max_length=30)
+    value = models.PositiveIntegerField(null=True)
+    reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "indicator", "period", "row", "column"],
+                                    name="published_cell_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.indicator} {self.period} {self.row}/{self.column}"
+
+
+class PublishedStatistic(models.Model):
+    """A pooled average or median, published only when the count behind it is."""
+
+    network = models.ForeignKey(Network, on_delete=models.PROTECT, related_name="+")
+    indicator = models.CharField(max_length=40)
+    period = models.CharField(max_length=9)
+    key = models.CharField(max_length=30)
+    value = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    reason = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["network", "indicator", "period", "key"],
+                                    name="published_statistic_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.network_id} {self.indicator} {self.period} {self.key}"

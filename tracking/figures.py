@@ -347,15 +347,17 @@ def _awareness(period: Period) -> Awareness:
 AXES = [axis.value for axis in ImpactAxis]
 
 
-def _impact(period: Period) -> ImpactEvolution:
+def _impact(period: Period, *, cases: QuerySet[Case] | None = None,
+            sums: bool = False) -> ImpactEvolution:
     """Young people with an intake assessment and a later one dated in the period: the
     average of their first (intake) scores and of their latest scores up to the period's
-    end, per axis."""
+    end, per axis. With `sums`, the sums of the scores instead of their averages (what
+    pooled network averages are computed from); `cases` narrows the young people."""
     mine = ImpactAssessment.objects.filter(case=OuterRef("pk"), assessed_on__lte=period.end)
     intake = mine.filter(moment=ImpactAssessment.Moment.INTAKE).order_by("assessed_on", "id")
     latest = mine.filter(assessed_on__gte=period.start).order_by("-assessed_on", "-id")
     pairs = (
-        Case.objects.annotate(
+        (Case.objects.all() if cases is None else cases).annotate(
             first_id=Subquery(intake.values("id")[:1]),
             first_on=Subquery(intake.values("assessed_on")[:1]),
             latest_id=Subquery(latest.values("id")[:1]),
@@ -363,7 +365,7 @@ def _impact(period: Period) -> ImpactEvolution:
         )
         .filter(first_id__isnull=False, latest_id__isnull=False, latest_on__gt=F("first_on"))
     )
-    averages = {name: Avg(name) for name in AXES}
+    averages = {name: (Sum if sums else Avg)(name) for name in AXES}
     first = ImpactAssessment.objects.filter(pk__in=pairs.values("first_id")).aggregate(
         n=Count("id"), **averages)
     last = ImpactAssessment.objects.filter(pk__in=pairs.values("latest_id")).aggregate(

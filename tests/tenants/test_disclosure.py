@@ -6,12 +6,22 @@ the module uses)."""
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenants.disclosure import TOTAL, Key, Published, Reason, Rules, Table, protect
+from tenants.disclosure import (
+    TOTAL,
+    Key,
+    Published,
+    Reason,
+    Rules,
+    Table,
+    protect,
+    protect_family,
+)
 
 # --- An independent check: solve the margin equations --------------------------------
 
@@ -31,12 +41,16 @@ def _equations(published: Published) -> list[dict[Key, int]]:
 
 
 def determined(published: Published) -> set[Key]:
+    return solved(_equations(published), published.suppressed())
+
+
+def solved(equations: list[dict[Any, int]], hidden: set[Any]) -> set[Any]:
     """The suppressed cells whose value the equations fix, whatever the others are: the
     unit vector of the cell lies in the row space of the unknowns' coefficients."""
-    unknowns = sorted(published.suppressed())
+    unknowns = sorted(hidden)
     index = {key: i for i, key in enumerate(unknowns)}
-    matrix = [[Fraction(0)] * len(unknowns) for _ in _equations(published)]
-    for row, equation in zip(matrix, _equations(published), strict=True):
+    matrix = [[Fraction(0)] * len(unknowns) for _ in equations]
+    for row, equation in zip(matrix, equations, strict=True):
         for key, coefficient in equation.items():
             if key in index:
                 row[index[key]] = Fraction(coefficient)
@@ -137,6 +151,48 @@ def test_no_published_cell_breaks_the_thresholds(table: Table, rules: Rules) -> 
         if rules.sensitive and TOTAL not in key:
             row_total = sum(truth[(key[0], TOTAL)].values())
             assert total != row_total, key  # one category is not the whole group
+
+
+@st.composite
+def families(draw: st.DrawFn) -> dict[str, Table]:
+    """The same people (by column and association) broken down by two or three different
+    row dimensions: the tables share their column margins, as the monthly tables of new
+    young people by age bracket, by gender... do."""
+    columns = [f"c{i}" for i in range(draw(st.integers(1, 4)))]
+    members = ASSOCIATIONS[:draw(st.integers(1, len(ASSOCIATIONS)))]
+    counts = st.one_of(st.integers(0, 4), st.integers(0, 30))
+    people = {(c, a): draw(counts) for c in columns for a in members}
+    family = {}
+    for t in range(draw(st.integers(2, 3))):
+        rows = [f"r{i}" for i in range(draw(st.integers(1, 4)))]
+        contributions: dict[Key, dict[str, int]] = {}
+        for (c, a), n in people.items():
+            for _person in range(n):
+                r = rows[draw(st.integers(0, len(rows) - 1))]
+                by = contributions.setdefault((r, c), {})
+                by[a] = by.get(a, 0) + 1
+        family[f"t{t}"] = Table(rows=rows, columns=columns, contributions=contributions)
+    return family
+
+
+@settings(max_examples=150, deadline=None)
+@given(family=families(), rules=RULES)
+def test_a_family_of_tables_gives_away_no_hidden_cell_together(
+        family: dict[str, Table], rules: Rules) -> None:
+    published = protect_family(family, dict.fromkeys(family, rules))
+
+    def name(table: str, key: Key) -> Any:
+        return ("shared", key) if key[0] == TOTAL else (table, key)
+
+    equations, hidden = [], set()
+    for table, result in published.items():
+        for equation in _equations(result):
+            equations.append({name(table, key): v for key, v in equation.items()})
+        hidden |= {name(table, key) for key in result.suppressed()}
+        for key in result.suppressed():
+            if key[0] == TOTAL:  # hidden in one table, hidden in all
+                assert all(other.cells[key].value is None for other in published.values())
+    assert solved(equations, hidden) == set()
 
 
 # --- Examples -------------------------------------------------------------------------
