@@ -28,6 +28,22 @@ class ErrorCode(StrEnum):
     CLINICAL_FORBIDDEN = "clinical_forbidden"
     VALUE_RANGE = "value_range"
     CONSENT_MISSING = "consent_missing"
+    # Onboarding: sign-up, invitations, team, plan.
+    IDENTIFIER_INVALID = "identifier_invalid"
+    IDENTIFIER_TAKEN = "identifier_taken"
+    TERMS_REQUIRED = "terms_required"
+    PASSWORD_INVALID = "password_invalid"
+    SIGNUP_LINK_INVALID = "signup_link_invalid"
+    SIGNUP_RATE_LIMITED = "signup_rate_limited"
+    INVITATION_INVALID = "invitation_invalid"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_USED = "invitation_used"
+    INVITATION_REVOKED = "invitation_revoked"
+    INVITATION_WRONG_ACCOUNT = "invitation_wrong_account"
+    INVITATION_PENDING = "invitation_pending"
+    SEAT_LIMIT = "seat_limit"
+    LAST_ADMIN = "last_admin"
+    PLAN_INVALID = "plan_invalid"
 
 
 class ApplicationError(Exception):

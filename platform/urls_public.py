@@ -10,5 +10,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("inscription/", include("onboarding.urls_public")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

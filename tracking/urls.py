@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("tracking.urls_figures")),
     path("", include("tracking.urls_picklists")),
     path("", include("tracking.urls_fields")),
+    path("", include("onboarding.urls_team")),
 ]

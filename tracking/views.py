@@ -567,6 +567,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """The association's home page: the person's own open cases and where to go."""
     actor = actor_of(request)
     mine = selectors.case_list(actor=actor, filters=selectors.CaseFilters(mine=True))
-    return render(request, "tenants/home.html", {"my_cases": mine[:10], "actor": actor})
+    checklist = None
+    if actor.role == "admin":
+        from onboarding.selectors import checklist_get
+
+        checklist = checklist_get(association=request.tenant)  # type: ignore[attr-defined]
+    return render(request, "tenants/home.html", {"my_cases": mine[:10], "actor": actor,
+                                                 "checklist": checklist})
 
 

@@ -1,0 +1,2 @@
+"""Writes of onboarding (schema: public): sign-up and provisioning, invitations, the
+team, the first-run checklist. One module per subject."""

@@ -1,0 +1,13 @@
+"""Team pages, under an association's host (included by tracking/urls.py, so the
+isolation tests try every one of them as an outsider)."""
+
+from django.urls import path
+
+from onboarding import views_team
+
+urlpatterns = [
+    path("equipe/", views_team.team_page, name="team"),
+    path("equipe/action/", views_team.team_action, name="team_action"),
+    path("abonnement/", views_team.plan_page, name="plan"),
+    path("demarrage/", views_team.checklist_update, name="checklist_update"),
+]

@@ -1,0 +1,153 @@
+"""Team pages on an association's host (admins only; 404 for everyone else): members,
+invitations, roles, deactivation and hand-over of cases, the plan, the checklist."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from billing.plans import PLANS
+from billing.selectors import plan_of, seats_used, subscription_get
+from billing.services import subscription_plan_choose
+from onboarding import selectors
+from onboarding.forms import InviteForm, PlanForm
+from onboarding.services import checklist as checklist_services
+from onboarding.services import invitations, team
+from relier_platform.errors import ApplicationError
+from tenants.models import Association, Role, User
+from tracking.access import admin_of
+from tracking.services.reassign import cases_reassign, open_case_counts
+
+
+def _association(request: HttpRequest) -> Association:
+    return request.tenant  # type: ignore[attr-defined]
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+@require_http_methods(["GET", "POST"])
+def team_page(request: HttpRequest) -> HttpResponse:
+    admin_of(request)
+    association = _association(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = invitations.invitation_create(
+                actor=_user(request), association=association,
+                email=form.cleaned_data["email"], role=form.cleaned_data["role"])
+        except ApplicationError as error:
+            form.add_error(error.field if error.field in form.fields else None,
+                           error.message)
+        else:
+            messages.success(request, _("Invitation envoyée à %(email)s.")
+                             % {"email": invitation.email})
+            return redirect("team")
+    members = list(selectors.team_list(association=association))
+    active = [m for m in members if m.is_active]
+    open_counts = open_case_counts()
+    plan = plan_of(association)
+    return render(request, "onboarding/team.html", {
+        "form": form, "members": members, "active_members": active,
+        "open_counts": open_counts, "invitations": selectors.invitation_rows(
+            association=association),
+        "roles": Role.choices, "plan": plan, "seats_used": seats_used(association),
+    }, status=400 if form.errors else 200)
+
+
+def _run(request: HttpRequest, action: str, done: str) -> HttpResponse:
+    """Apply one team action; its message or its refusal goes back to the team page."""
+    association, actor = _association(request), _user(request)
+    try:
+        if action.startswith("invitation."):
+            invitation = selectors.access_invitation(
+                association=association, invitation_id=int(request.POST["id"]))
+            if action == "invitation.resend":
+                invitations.invitation_resend(actor=actor, invitation=invitation)
+            else:
+                invitations.invitation_revoke(actor=actor, invitation=invitation)
+        else:
+            membership = selectors.access_membership(
+                association=association, membership_id=int(request.POST["id"]))
+            if action == "member.role":
+                team.member_role_change(actor=actor, membership=membership,
+                                        role=request.POST.get("role", ""))
+            elif action == "member.deactivate":
+                team.member_deactivate(actor=actor, membership=membership)
+            elif action == "member.reactivate":
+                team.member_reactivate(actor=actor, membership=membership)
+            elif action == "member.reassign":
+                moved = cases_reassign(actor=admin_of(request),
+                                       from_user_id=membership.user_id,
+                                       to_user_id=int(request.POST.get("to_user") or 0))
+                done = _("%(count)d dossier(s) confié(s) à leur nouveau référent.") % {
+                    "count": len(moved)}
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, done)
+    return redirect("team")
+
+
+@require_POST
+def team_action(request: HttpRequest) -> HttpResponse:
+    admin_of(request)
+    if not str(request.POST.get("id", "")).isdigit():
+        messages.error(request, _("Action inconnue."))
+        return redirect("team")
+    actions = {
+        "resend": ("invitation.resend", _("Invitation renvoyée : le lien précédent ne "
+                                          "fonctionne plus.")),
+        "revoke": ("invitation.revoke", _("Invitation révoquée.")),
+        "role": ("member.role", _("Rôle modifié.")),
+        "deactivate": ("member.deactivate", _("Accès désactivé : la personne est "
+                                              "déconnectée, son historique est conservé.")),
+        "reactivate": ("member.reactivate", _("Accès rétabli.")),
+        "reassign": ("member.reassign", ""),
+    }
+    chosen = actions.get(str(request.POST.get("action", "")))
+    if chosen is None:
+        messages.error(request, _("Action inconnue."))
+        return redirect("team")
+    return _run(request, *chosen)
+
+
+@require_http_methods(["GET", "POST"])
+def plan_page(request: HttpRequest) -> HttpResponse:
+    admin_of(request)
+    association = _association(request)
+    current = plan_of(association)
+    form = PlanForm(request.POST or None, initial={"plan": current.code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            subscription_plan_choose(actor=_user(request), association=association,
+                                     plan_code=form.cleaned_data["plan"])
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Offre enregistrée."))
+            return redirect("plan")
+    return render(request, "onboarding/plan.html", {
+        "form": form, "plans": list(PLANS.values()), "current": current,
+        "subscription": subscription_get(association=association),
+        "seats_used": seats_used(association),
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+def checklist_update(request: HttpRequest) -> HttpResponse:
+    admin_of(request)
+    association, actor = _association(request), _user(request)
+    try:
+        if request.POST.get("action") == "dismiss":
+            checklist_services.checklist_dismiss(actor=actor, association=association)
+        else:
+            checklist_services.checklist_step_confirm(
+                actor=actor, association=association, step=str(request.POST.get("step")))
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    return redirect("home")

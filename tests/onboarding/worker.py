@@ -1,0 +1,37 @@
+"""A real Celery worker on the test database (as tests/platform/test_celery.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_worker() -> Iterator[None]:
+    db = connection.settings_dict
+    url = make_conninfo(
+        host=db["HOST"] or "", port=str(db["PORT"] or ""), dbname=db["NAME"],
+        user=db["USER"] or "", password=db["PASSWORD"] or "",
+    )
+    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
+           "RELIER_REDIS_DB": "0"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
+         "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
+         "--without-gossip", "--without-mingle"],
+        cwd=ROOT, env=env,
+    )
+    yield
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
