@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from relier_platform import views
+from tenants import views_console
 
 urlpatterns = [
     path("", views.landing, name="landing"),
@@ -12,4 +13,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("inscription/", include("onboarding.urls_public")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("reseaux/", views_console.network_list, name="network_list"),
+    path("reseaux/<int:network_id>/", views_console.network_dashboard, name="network_dashboard"),
+    path("reseaux/<int:network_id>/export.csv", views_console.network_export,
+         name="network_export"),
 ]

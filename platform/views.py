@@ -6,9 +6,12 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from tenants.published import is_coordinator
+
 
 def landing(request: HttpRequest) -> HttpResponse:
-    return render(request, "platform/landing.html")
+    return render(request, "platform/landing.html",
+                  {"coordinator": is_coordinator(request.user)})  # type: ignore[arg-type]
 
 
 def unknown_host(request: HttpRequest) -> HttpResponse:

@@ -137,6 +137,14 @@ class Indicator:
     note: Promise | str = ""
     chart: str = "bars"  # "bars" (by row) or "trend" (by month)
 
+    @property
+    def full_title(self) -> str:
+        """The title, with the breakdown when tables share it (new / active young people)."""
+        if self.family in ("new", "active"):
+            return str(_("%(title)s — par %(dimension)s") % {
+                "title": self.title, "dimension": str(DIMENSIONS[self.rows].title).lower()})
+        return str(self.title)
+
     def row_codes(self, school_year: int) -> list[str]:
         return DIMENSIONS[self.rows].codes(school_year)
 

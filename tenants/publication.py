@@ -38,7 +38,8 @@ from tenants.networks import network_members, network_rules
 from tenants.services import audit
 from tracking.school_year import school_year_label, school_year_of
 
-YEARS_PUBLISHED = 3  # the current school year and the two before it
+YEARS_PUBLISHED = 3
+EMPTY = "empty"  # a statistic with nobody behind it  # the current school year and the two before it
 
 
 def published_school_years(today: date | None = None) -> list[int]:
@@ -157,7 +158,7 @@ def _statistics(pooled: Contributions, school_year: int,
         for moment in ("first", "latest"):
             if assessed.value is None or not n:
                 out.append(("impact_assessed", f"{axis}_{moment}", None,
-                            str(assessed.reason or "")))
+                            str(assessed.reason or EMPTY)))
                 continue
             total = sum(sums.get((axis, moment), {}).values())
             out.append(("impact_assessed", f"{axis}_{moment}",
@@ -165,7 +166,7 @@ def _statistics(pooled: Contributions, school_year: int,
     delays = published["referral_delay"].cells[(TOTAL, TOTAL)]
     days = pooled.get((cat.REFERRAL_DELAY_DAYS, period), {})
     if delays.value is None or not days:
-        out.append(("referral_delay", "median_days", None, str(delays.reason or "")))
+        out.append(("referral_delay", "median_days", None, str(delays.reason or EMPTY)))
     else:
         values = [int(day) for (day, _c), by in days.items() for _ in range(sum(by.values()))]
         out.append(("referral_delay", "median_days",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from celery import chord
+from celery.canvas import chord
 from django_tenants.utils import get_public_schema_name
 
 from relier_platform.celery import app

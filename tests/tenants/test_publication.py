@@ -236,7 +236,7 @@ def test_impact_averages_and_median_delay_only_with_a_published_count(
     assert float(median.value) == 2.0
     impact = PublishedStatistic.objects.get(network=network, period=PERIOD,
                                             indicator="impact_assessed", key="peers_first")
-    assert (impact.value, impact.reason) == (None, "")
+    assert (impact.value, impact.reason) == (None, "empty")
 
 
 def test_no_row_level_data_reaches_any_public_table(members: list[Member],
