@@ -33,5 +33,6 @@ urlpatterns = [
     path("", include("tracking.urls_figures")),
     path("", include("tracking.urls_picklists")),
     path("", include("tracking.urls_fields")),
+    path("", include("onboarding.import_urls")),
     path("", include("onboarding.urls_team")),
 ]

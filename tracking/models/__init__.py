@@ -1,6 +1,7 @@
 """Case tracking models. Schema: tenant (every table lives in each association's schema).
 cases.py: young people, contacts, interactions, groups, awareness, audit;
-workflows.py: stages and transitions, versioned; fields.py: custom fields."""
+workflows.py: stages and transitions, versioned; fields.py: custom fields;
+imports.py: import runs (files brought in and their reports)."""
 
 from tracking.models.cases import (
     Attendance,
@@ -39,6 +40,7 @@ from tracking.models.fields import (
     CustomFieldKind,
     CustomFieldTarget,
 )
+from tracking.models.imports import ImportRun
 from tracking.models.workflows import (
     OverdueReminder,
     Stage,
@@ -77,6 +79,7 @@ __all__ = [
     "GroupSession",
     "ImpactAssessment",
     "ImpactAxis",
+    "ImportRun",
     "Interaction",
     "OverdueReminder",
     "Partner",

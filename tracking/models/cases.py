@@ -119,6 +119,10 @@ class Case(models.Model):
     """The file of one young person followed by the association."""
 
     code = models.CharField(_("numéro"), max_length=12, unique=True)
+    # The case's identifier in the system it was imported from (a Monday.com item id …):
+    # importing the same file again updates the case instead of opening another one.
+    external_id = models.CharField(_("identifiant externe"), max_length=100, unique=True,
+                                   null=True, blank=True)
     first_name = EncryptedCharField(_("prénom"), max_length=80, blank=True, default="")
     birth_year = models.PositiveSmallIntegerField(_("année de naissance"), null=True, blank=True)
     gender = models.CharField(_("genre"), max_length=8, choices=Gender.choices, blank=True)
