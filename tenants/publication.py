@@ -38,8 +38,8 @@ from tenants.networks import network_members, network_rules
 from tenants.services import audit
 from tracking.school_year import school_year_label, school_year_of
 
-YEARS_PUBLISHED = 3
-EMPTY = "empty"  # a statistic with nobody behind it  # the current school year and the two before it
+YEARS_PUBLISHED = 3  # the current school year and the two before it
+EMPTY = "empty"  # a statistic with nobody behind it
 
 
 def published_school_years(today: date | None = None) -> list[int]:

@@ -14,15 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from tenants.models import AuditEntry, Network, NetworkCoordinator, User
 from tenants.publication import network_publish
 from tests.conftest import World, host_client, signed_in
-from tests.tenants.test_publication import (  # noqa: F401 (fixtures)
-    PERIOD,
-    SECRET_NAME,
-    SECRET_TOWN,
-    Member,
-    _contribute,
-    members,
-    network,
-)
+from tests.tenants.conftest import PERIOD, SECRET_NAME, SECRET_TOWN, Member, _contribute
 
 pytestmark = pytest.mark.django_db
 
