@@ -17,4 +17,6 @@ urlpatterns = [
     path("reseaux/<int:network_id>/", views_console.network_dashboard, name="network_dashboard"),
     path("reseaux/<int:network_id>/export.csv", views_console.network_export,
          name="network_export"),
+    path("reseaux/<int:network_id>/publier/", views_console.network_publish_now,
+         name="network_publish_now"),
 ]

@@ -207,8 +207,10 @@ def headlines(network: Network, period: str, threshold: int) -> list[Headline]:
     median = statistics_of(network, period).get(("referral_delay", "median_days"))
     if median is not None and median.value is not None:
         median_shown = Shown(_decimal(median.value), int(median.value))
+    elif median is None or median.reason == "empty":
+        median_shown = Shown("—", None)
     else:
-        median_shown = Shown(_("masqué"), None, median.reason if median else "")
+        median_shown = Shown(_("masqué"), None, median.reason)
     return [
         Headline(_("Jeunes accompagnés dans l'année"), total("active_by_age_bracket")),
         Headline(_("Nouveaux jeunes"), total("new_by_gender")),

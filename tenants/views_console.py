@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 from io import StringIO
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from tenants import indicators as cat
 from tenants import published
@@ -70,6 +72,24 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
             "impact": published.impact_rows(network, period),
         }
     return render(request, "tenants/console.html", context)
+
+
+@require_POST
+@login_required
+def network_publish_now(request: HttpRequest, network_id: int) -> HttpResponse:
+    """On demand: every member recomputes its contribution, then the network publishes."""
+    from tenants.networks import network_members
+    from tenants.tasks import publication_request
+
+    network = published.access_network(request.user, network_id)  # type: ignore[arg-type]
+    members = list(network_members(network))
+    transaction.on_commit(lambda: publication_request(associations=members,
+                                                      network_ids=[network.pk]))
+    audit("network.publish_requested", actor=request.user,  # type: ignore[arg-type]
+          network_id=network.pk)
+    messages.success(request, _("Publication demandée : les chiffres seront à jour dans "
+                                "quelques minutes."))
+    return redirect("network_dashboard", network_id=network.pk)
 
 
 @require_GET

@@ -160,3 +160,15 @@ def test_the_association_sees_its_figures_beside_the_network(members: list[Membe
     page = other.get("/chiffres/reseaux/",
                      {"indicateur": "active_by_department"}).content.decode()
     assert '<td class="num">8</td>' not in page
+
+
+def test_a_coordinator_asks_for_a_publication_now(published_network: Network,
+                                                  coordinator: User, world: World) -> None:
+    client = signed_in(coordinator)
+    response = client.post(f"/reseaux/{published_network.pk}/publier/")
+    assert response.status_code == 302
+    assert AuditEntry.objects.filter(action="network.publish_requested",
+                                     actor=coordinator).count() == 1
+    other = signed_in(world.acme_members["admin"])
+    assert other.post(f"/reseaux/{published_network.pk}/publier/").status_code == 404
+    assert client.get(f"/reseaux/{published_network.pk}/publier/").status_code == 405
