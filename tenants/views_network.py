@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants import networks
 from tenants.models import Network, NetworkMembership
+from tenants.tasks import publication_request
 from tracking.access import admin_of
 
 
@@ -47,6 +49,14 @@ def association_networks(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("L'association ne partage plus ses chiffres avec "
                                             "« %(name)s » : ils sortent de toute publication "
                                             "à venir.") % {"name": network.name})
+            elif request.POST.get("action") == "publish":
+                if not NetworkMembership.objects.filter(network=network, association=association,
+                                                        withdrawn_at__isnull=True).exists():
+                    raise Http404
+                transaction.on_commit(lambda: publication_request(
+                    associations=[association], network_ids=[network.pk]))
+                messages.success(request, _("Nos chiffres seront recalculés et publiés dans "
+                                            "quelques minutes."))
             else:
                 raise Http404
         except ApplicationError as refused:

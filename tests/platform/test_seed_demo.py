@@ -31,3 +31,9 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
     assert roles == set(Role.values)
     assert NetworkCoordinator.objects.filter(user__email="reseau@relier.example").count() == 1
     assert "relier-demo-2026" in out.getvalue()
+    from tenants.models import NetworkMembership, PublishedCell
+
+    assert NetworkMembership.objects.filter(network__name="Réseau Relier (démo)",
+                                            withdrawn_at__isnull=True).count() == 3
+    assert PublishedCell.objects.filter(network__name="Réseau Relier (démo)",
+                                        value__gt=0).exists()

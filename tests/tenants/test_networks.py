@@ -148,7 +148,11 @@ def test_an_admin_joins_and_withdraws_through_the_page(world: World, network: Ne
                                 "agreement_version": "2026-2"}, follow=True)
     assert "Partage accepté" in html.unescape(joined.content.decode())
     assert list(network_members(network)) == [world.acme]
+    publish = client.post(PAGE, {"network": network.pk, "action": "publish"}, follow=True)
+    assert "recalculés et publiés" in html.unescape(publish.content.decode())
     client.post(PAGE, {"network": network.pk, "action": "withdraw"})
+    # Withdrawn: asking for a publication there is refused.
+    assert client.post(PAGE, {"network": network.pk, "action": "publish"}).status_code == 404
     assert list(network_members(network)) == []
     assert NetworkMembership.objects.filter(association=world.acme).count() == 1
     assert client.post(PAGE, {"network": 999999, "action": "join"}).status_code == 404

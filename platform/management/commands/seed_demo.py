@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
-from tenants.models import Association, Membership, Network, Role, User
+from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
 from tenants.selectors import member_list
 from tenants.services import (
     association_create,
@@ -88,7 +88,8 @@ class Command(BaseCommand):
             )
         lines = [
             ("Opérateur", site_url(settings.BASE_DOMAIN, "/admin/"), OPERATOR_EMAIL),
-            ("Coordinateur réseau", site_url(settings.BASE_DOMAIN, "/"), COORDINATOR_EMAIL),
+            ("Coordinateur réseau", site_url(settings.BASE_DOMAIN, "/reseaux/"),
+             COORDINATOR_EMAIL),
         ]
         for slug, name, roles in ASSOCIATIONS:
             association = Association.objects.filter(slug=slug).first()
@@ -123,6 +124,26 @@ class Command(BaseCommand):
         for label, url, email in lines:
             self.stdout.write(f"  {label:<45} {email:<34} {url}")
         self.fill_activity()
+        self.publish(network)
+
+    def publish(self, network: Network) -> None:
+        """The three associations share with the demo network; its figures are published
+        at once (the nightly task does it afterwards)."""
+        from tenants.networks import network_join
+        from tenants.publication import network_publish
+        from tenants.tasks import association_contribute_task
+
+        for slug, _name, _roles in ASSOCIATIONS:
+            association = Association.objects.get(slug=slug)
+            if not NetworkMembership.objects.filter(network=network, association=association,
+                                                    withdrawn_at__isnull=True).exists():
+                admin = User.objects.get(email=demo_email(slug, Role.ADMIN, 0))
+                network_join(actor=admin, association=association, network=network,
+                             agreement_version=network.agreement_version)
+            with schema_context(association.schema_name):
+                association_contribute_task(association.schema_name)
+        network_publish(network)
+        self.stdout.write(_("Indicateurs du réseau publiés."))
 
     def fill_activity(self) -> None:
         """A year of invented activity in each demo association that has no case yet."""
