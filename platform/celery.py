@@ -12,3 +12,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relier_platform.settings")
 app = CeleryApp("relier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["relier_platform", "tenants", "tracking", "billing", "onboarding"])
+# Modules of tasks not named tasks.py.
+app.autodiscover_tasks(["onboarding"], related_name="tasks_import")

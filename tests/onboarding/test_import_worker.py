@@ -52,11 +52,10 @@ def import_worker(world: World) -> Iterator[None]:
     )
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
            "RELIER_REDIS_DB": "0"}
-    # --include: until onboarding/tasks.py imports onboarding.tasks_import (see below).
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
          "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle", "--include", "onboarding.tasks_import"],
+         "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env,
     )
     yield
@@ -96,8 +95,6 @@ def test_a_real_worker_runs_the_dry_run_and_the_commit_in_the_association_schema
         stray.get(timeout=60)
 
 
-@pytest.mark.xfail(strict=True, reason="the worker autodiscovers onboarding.tasks only: "
-                   "onboarding/tasks.py must `import onboarding.tasks_import`")
 def test_the_worker_finds_the_import_tasks_on_its_own() -> None:
     code = ("import django; django.setup(); from relier_platform.celery import app; "
             "app.loader.import_default_modules(); "
