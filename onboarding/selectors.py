@@ -100,12 +100,12 @@ def _imports_exist(schema_name: str) -> bool:
         return bool(model.objects.exists())
 
 
-def checklist_get(*, association: Association) -> ChecklistView:
+def checklist_get(*, association: Association, row: Checklist | None = None) -> ChecklistView:
     """Each step ticked from real state: the association's audit log (workflow, lists),
     its invitations and team, its subscription, its imports."""
     from tracking.models import AuditLog
 
-    checklist = Checklist.objects.filter(association=association).first()
+    checklist = row or Checklist.objects.filter(association=association).first()
     confirmed = set(checklist.confirmed_steps) if checklist else set()
     with schema_context(association.schema_name):
         actions = AuditLog.objects.filter(

@@ -24,7 +24,8 @@ def membership_list_for_user(*, user: User) -> QuerySet[Membership]:
             user=user, is_active=True, user__is_active=True, association__is_active=True
         )
         .exclude(association__schema_name="public")
-        .select_related("association")
+        # The first-run checklist row rides along (home page of admins, no extra query).
+        .select_related("association", "association__checklist")
         .order_by("association__name")
     )
 

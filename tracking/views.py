@@ -568,10 +568,14 @@ def home(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     mine = selectors.case_list(actor=actor, filters=selectors.CaseFilters(mine=True))
     checklist = None
-    if actor.role == "admin":
+    # Associations that signed up have a first-run checklist row (joined by the membership
+    # middleware): only then, and until dismissed, are its steps computed for admins.
+    row = getattr(request.membership.association, "checklist", None)  # type: ignore[attr-defined]
+    if actor.role == "admin" and row is not None and row.dismissed_at is None:
         from onboarding.selectors import checklist_get
 
-        checklist = checklist_get(association=request.tenant)  # type: ignore[attr-defined]
+        checklist = checklist_get(association=request.tenant,  # type: ignore[attr-defined]
+                                  row=row)
     return render(request, "tenants/home.html", {"my_cases": mine[:10], "actor": actor,
                                                  "checklist": checklist})
 

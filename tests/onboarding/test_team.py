@@ -10,6 +10,7 @@ import pytest
 from django.contrib.sessions.models import Session
 from django_tenants.utils import schema_context
 
+from onboarding.models import Checklist
 from onboarding.services import team
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import AuditEntry, Membership, Network, User
@@ -177,11 +178,13 @@ def test_checklist_ticks_from_real_state_and_can_be_dismissed(
 ) -> None:
     admin = world.acme_members["admin"]
     client = signed_in(admin, world.acme)
+    assert client.get("/").context["checklist"] is None  # no sign-up, no checklist
+    Checklist.objects.create(association=world.acme)  # made at provisioning
 
     def steps() -> dict[str, bool]:
         response = client.get("/")
         checklist = response.context["checklist"]
-        return {s.key: s.done for s in checklist.steps} if not checklist.dismissed else {}
+        return {s.key: s.done for s in checklist.steps} if checklist is not None else {}
 
     # acme has a team already (world fixture): that step is done.
     assert steps() == {"workflow": False, "team": True, "picklists": False, "plan": False,
