@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    "billing.middleware.ReadOnlyMiddleware",
 ]
 
 TEMPLATES = [
@@ -99,6 +100,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.workspace",
+                "billing.context_processors.billing",
             ],
         },
     }
@@ -232,3 +234,12 @@ if SENTRY_DSN:
     init_sentry(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
 
 DEFAULT_NOT_FOUND_TENANT_VIEW = "relier_platform.views.unknown_host"
+
+# --- Stripe (billing/gateway.py is the only module that talks to it). Empty key: the
+# gateway serves a local stub checkout page instead (development and tests). ---
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_PRICE_MONTHLY = env.str("STRIPE_PRICE_MONTHLY", default="")
+STRIPE_PRICE_YEARLY = env.str("STRIPE_PRICE_YEARLY", default="")

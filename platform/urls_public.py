@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("inscription/", include("onboarding.urls_public")),
+    path("stripe/", include("billing.urls_public")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("reseaux/", views_console.network_list, name="network_list"),
     path("reseaux/<int:network_id>/", views_console.network_dashboard, name="network_dashboard"),

@@ -35,4 +35,5 @@ urlpatterns = [
     path("", include("tracking.urls_fields")),
     path("", include("onboarding.import_urls")),
     path("", include("onboarding.urls_team")),
+    path("", include("billing.urls")),
 ]

@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from billing.selectors import plan_of, seats_used
+from billing.services import subscription_seats_changed
 from onboarding import emails
 from onboarding.models import Invitation
 from onboarding.services.signup import _email, _name, password_check
@@ -211,4 +212,5 @@ def invitation_accept(
         invitation.save(update_fields=["accepted_at", "accepted_by"])
         audit("invitation.accepted", actor=member, association=invitation.association,
               invitation_id=invitation.pk, role=invitation.role)
+        subscription_seats_changed(association=invitation.association)
     return invitation, member

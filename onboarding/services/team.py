@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from billing.services import subscription_seats_changed
 from onboarding.services.invitations import _lock_association, _role, seat_check
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Membership, Role, User
@@ -78,6 +79,7 @@ def member_deactivate(*, actor: User, membership: Membership) -> Membership:
                              user_id=locked.user_id)
         audit("membership.sessions_ended", actor=actor, association=locked.association,
               user_id=locked.user_id, sessions=ended)
+        subscription_seats_changed(association=locked.association)
     return locked
 
 
@@ -91,4 +93,5 @@ def member_reactivate(*, actor: User, membership: Membership) -> Membership:
         locked.save(update_fields=["is_active", "deactivated_at"])
         audit("membership.reactivated", actor=actor, association=locked.association,
               user_id=locked.user_id)
+        subscription_seats_changed(association=locked.association)
     return locked

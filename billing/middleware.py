@@ -1,0 +1,43 @@
+"""Read-only mode, enforced for every URL of an association's host in one place.
+
+After the grace period of a failed payment (or once a paid subscription is cancelled),
+everything stays readable and exportable — exports are GET requests — but no request that
+could write (POST, PUT, PATCH, DELETE) gets through, except signing in and out, the
+language, switching association and the subscription pages (to pay). Schema: public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django_tenants.utils import get_public_schema_name
+
+from billing.selectors import OK, billing_state
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITABLE_PREFIXES = (
+    "/accounts/",
+    "/i18n/",
+    "/changer/",
+    "/passage/",
+    "/parametres/abonnement/",
+)
+
+
+class ReadOnlyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or tenant.schema_name == get_public_schema_name():
+            request.billing = OK  # type: ignore[attr-defined]
+            return self.get_response(request)
+        state = billing_state(tenant)
+        request.billing = state  # type: ignore[attr-defined]
+        if (state.read_only and request.method not in SAFE_METHODS
+                and not request.path.startswith(WRITABLE_PREFIXES)):
+            return render(request, "billing/read_only.html", {"billing": state}, status=403)
+        return self.get_response(request)
