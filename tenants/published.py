@@ -70,7 +70,11 @@ def reason_note(reason: str, threshold: int) -> str:
     if reason == "empty":
         return str(_("aucune donnée"))
     note = REASON_NOTES.get(Reason(reason)) if reason else None
-    return str(note) % {"limit": threshold - 1, "threshold": threshold} if note else ""
+    if note is None:
+        return ""
+    if reason == Reason.SMALL:  # the only note with placeholders
+        return str(note) % {"limit": threshold - 1, "threshold": threshold}
+    return str(note)
 
 
 @dataclass(frozen=True)

@@ -172,3 +172,13 @@ def test_a_coordinator_asks_for_a_publication_now(published_network: Network,
     other = signed_in(world.acme_members["admin"])
     assert other.post(f"/reseaux/{published_network.pk}/publier/").status_code == 404
     assert client.get(f"/reseaux/{published_network.pk}/publier/").status_code == 405
+
+
+def test_every_suppression_reason_has_its_note() -> None:
+    from tenants.disclosure import Reason
+    from tenants.published import reason_note
+
+    notes = {reason: reason_note(reason, 11) for reason in Reason}
+    assert notes[Reason.SMALL] == "effectif de 1 à 10, affiché « < 11 »"
+    assert notes[Reason.DOMINANCE] == "une seule association en fait plus de 85 %"
+    assert all(notes.values())
