@@ -79,6 +79,14 @@ def world(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> It
         )
 
 
+@pytest.fixture(scope="session")
+def worker(world: World) -> Iterator[None]:
+    """One real Celery worker for the whole session (tests/worker.py)."""
+    from tests.worker import run_worker
+
+    yield from run_worker()
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache_and_schema(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts in the public schema with an empty cache (its own Redis db)."""

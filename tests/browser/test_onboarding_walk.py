@@ -8,7 +8,6 @@ The data is committed, in an association of its own ("entraide-walk")."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +20,6 @@ from tenants.models import Membership, User
 from tests.browser.conftest import url
 from tests.browser.test_tracking_pages import check_page, submit
 from tests.conftest import World
-from tests.onboarding.worker import run_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker]
 
@@ -32,9 +30,6 @@ PSY = "psy@entraide-walk.example"
 PASSWORD = "un-mot-de-passe-solide-42"
 
 
-@pytest.fixture(scope="module")
-def worker(world: World, django_db_blocker: Any) -> Iterator[None]:
-    yield from run_worker()
 
 
 def link_path(kind: str, to: str) -> str:

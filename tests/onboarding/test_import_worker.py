@@ -8,15 +8,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_tenants.utils import schema_context
-from psycopg.conninfo import make_conninfo
 
 from onboarding.importing import services
 from onboarding.tasks_import import import_commit_task, import_validate_task
@@ -43,32 +39,11 @@ def delta(world: World, django_db_blocker: Any) -> Association:
                                   admin_password=PASSWORD).association
 
 
-@pytest.fixture(scope="module")
-def import_worker(world: World) -> Iterator[None]:
-    db = connection.settings_dict
-    url = make_conninfo(
-        host=db["HOST"] or "", port=str(db["PORT"] or ""), dbname=db["NAME"],
-        user=db["USER"] or "", password=db["PASSWORD"] or "",
-    )
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
-           "RELIER_REDIS_DB": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
-         "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
-    )
-    yield
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.mark.worker
 def test_a_real_worker_runs_the_dry_run_and_the_commit_in_the_association_schema(
-    delta: Association, import_worker: None, django_db_blocker: Any
+    delta: Association, worker: None, django_db_blocker: Any
 ) -> None:
     schema = delta.schema_name
     with django_db_blocker.unblock(), schema_context(schema):

@@ -3,7 +3,6 @@ Celery worker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,6 @@ from relier_platform.tenancy import current_schema
 from tenants.models import Association, AuditEntry, Domain, Membership, User
 from tests.conftest import World
 from tests.onboarding.helpers import PASSWORD, data, sign_up
-from tests.onboarding.worker import run_worker
 
 
 def verified(capture: Any, **overrides: Any) -> SignUp:
@@ -127,9 +125,6 @@ def test_an_address_taken_meanwhile_fails_with_its_message(
     assert (result.status, result.failure) == ("failed", "L'adresse « acme » est déjà prise.")
 
 
-@pytest.fixture(scope="module")
-def worker(world: World, django_db_blocker: Any) -> Iterator[None]:
-    yield from run_worker()
 
 
 @pytest.mark.worker

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 from django_tenants.utils import schema_context
-from psycopg.conninfo import make_conninfo
 
 from relier_platform.tasks import current_schema_task
 from relier_platform.tenancy import db
@@ -21,27 +14,6 @@ from tests.conftest import World
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def worker(world: World, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
-    db = connection.settings_dict
-    url = make_conninfo(
-        host=db["HOST"] or "", port=str(db["PORT"] or ""), dbname=db["NAME"],
-        user=db["USER"] or "", password=db["PASSWORD"] or "",
-    )
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
-           "RELIER_REDIS_DB": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
-         "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
-    )
-    yield
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.mark.worker

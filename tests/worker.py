@@ -1,4 +1,6 @@
-"""A real Celery worker on the test database (as tests/platform/test_celery.py)."""
+"""A real Celery worker on the test database, real Redis broker: started once per test
+session (fixture `worker` in tests/conftest.py) for the tests marked `worker`. It only sees
+committed data: those tests commit what they give it, in associations of their own."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from django.conf import settings
 from django.db import connection
 from psycopg.conninfo import make_conninfo
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_worker() -> Iterator[None]:
@@ -23,10 +25,11 @@ def run_worker() -> Iterator[None]:
     )
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
            "RELIER_REDIS_DB": "0"}
+    # Two threads: tasks of several associations run at once, each in its own schema.
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
-         "--pool", "solo", "--loglevel", "WARNING", "--without-heartbeat",
-         "--without-gossip", "--without-mingle"],
+         "--pool", "threads", "--concurrency", "2", "--loglevel", "WARNING",
+         "--without-heartbeat", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env=env,
     )
     yield
