@@ -71,7 +71,7 @@ class Prices:
 def stripe_prices(localstripe_url: str) -> Prices:
     """localstripe serves Plans (the older name of recurring Prices) under fixed ids."""
     stripe.api_base = localstripe_url
-    key = {"api_key": "sk_test_relier"}
+    key: dict[str, Any] = {"api_key": "sk_test_relier"}
     product = stripe.Product.create(name="Relier", **key)
     suffix = uuid.uuid4().hex[:8]
     monthly = stripe.Plan.create(id=f"relier_mensuel_{suffix}", product=product.id,
@@ -115,7 +115,7 @@ def deliver(body: bytes, signature: str | None = None) -> Any:
                        else sign(body))
 
 
-def _key() -> dict[str, str]:
+def _key() -> dict[str, Any]:
     return {"api_key": "sk_test_relier"}
 
 

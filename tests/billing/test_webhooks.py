@@ -87,7 +87,8 @@ def test_forged_or_stale_signatures_are_refused_and_change_nothing(
         "no_header": ("", body),
         "garbage": ("t=abc,v1=zzz", body),
         "stale": (sign(body, at=now - 301), body),  # tolerance: 300 s
-        "old_signature_new_time": (sign(body, at=now - 100).replace(str(now - 100), str(now)), body),
+        "old_signature_new_time": (
+            sign(body, at=now - 100).replace(str(now - 100), str(now)), body),
     }[how]
     with caplog.at_level(logging.WARNING, logger="billing.views"):
         response = deliver(sent, signature)
