@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from billing.models import Subscription
-from billing.plans import DEFAULT_PLAN, PLANS, Plan
+from billing.plans import DEFAULT_PLAN, GRACE, PLANS, Plan
+from relier_platform.tenancy import current_schema
 from tenants.models import Association, Membership
 
 
@@ -59,18 +62,47 @@ class BillingState:
 OK = BillingState("ok")
 
 
+# Read on every request of an association's host: kept in the cache (no query), dropped
+# by every billing service that changes a subscription (billing_state_forget).
+STATE_CACHE_TIMEOUT = 5 * 60
+
+
+def _state_key(association_id: int) -> str:
+    return f"billing:state:{association_id}"
+
+
+def billing_state_forget(association_id: int) -> None:
+    """Cache keys carry the schema of whoever wrote them (django_tenants.cache.make_key):
+    the state is cached by requests on the association's host, so drop it there."""
+    schema = Association.objects.filter(pk=association_id).values_list(
+        "schema_name", flat=True).first()
+    if schema is not None:
+        with schema_context(schema):
+            cache.delete(_state_key(association_id))
+
+
 def billing_state(association: Association, now: datetime | None = None) -> BillingState:
-    subscription = subscription_get(association=association)
-    if subscription is None:
-        return OK
+    """Computed at each call from the grace period's start (so read-only begins on time),
+    which is read from the cache."""
+    # Cached only on the association's own host (see billing_state_forget).
+    cached = current_schema() == association.schema_name
+    key = _state_key(association.pk)
+    facts = cache.get(key) if cached else None
+    if facts is None:
+        subscription = subscription_get(association=association)
+        facts = ((subscription.grace_started_at, subscription.status, subscription.plan_code)
+                 if subscription else (None, "", ""))
+        if cached:
+            cache.set(key, facts, STATE_CACHE_TIMEOUT)
+    grace_started_at, status, plan_code = facts
     now = now or timezone.now()
-    ends = subscription.grace_ends_at
-    if ends is not None:
+    if grace_started_at is not None:
+        ends = grace_started_at + GRACE
         if now >= ends:
             return BillingState("read_only", ends)
         return BillingState("grace", ends, max(0, (ends - now).days))
-    plan = PLANS.get(subscription.plan_code)
-    if subscription.status == Subscription.Status.CANCELED and plan is not None and plan.paid:
+    plan = PLANS.get(plan_code)
+    if status == Subscription.Status.CANCELED and plan is not None and plan.paid:
         return BillingState("read_only")
     return OK
 

@@ -20,10 +20,17 @@ from django.utils.translation import gettext as _
 from billing import gateway
 from billing.models import Payer, StripeEvent, Subscription
 from billing.plans import DEFAULT_PLAN, PLANS, TRIAL, plan_for_price, plan_get
-from billing.selectors import seats_used
+from billing.selectors import billing_state_forget, seats_used
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, User
 from tenants.services import audit
+
+
+def _changed(association_id: int) -> None:
+    """The cached billing state is dropped now and again after commit (a request between
+    the two could have cached the state being replaced)."""
+    billing_state_forget(association_id)
+    transaction.on_commit(lambda: billing_state_forget(association_id))
 
 
 def subscription_create(
@@ -39,6 +46,7 @@ def subscription_create(
                       "trial_ends_at": timezone.now() + TRIAL},
         )
         if created:
+            _changed(association.pk)
             audit("subscription.created", actor=actor, association=association,
                   plan=plan_code)
     return subscription
@@ -67,10 +75,16 @@ def subscription_plan_choose(
                 % {"plan": plan.name, "limit": plan.seat_limit, "used": used},
                 code=ErrorCode.SEAT_LIMIT,
             )
+        if subscription.stripe_status in ("active", "trialing", "past_due", "unpaid"):
+            raise ApplicationError(
+                _("Votre abonnement payant est en cours : résiliez-le d'abord depuis « Gérer "
+                  "le paiement », puis choisissez cette offre."),
+                code=ErrorCode.PLAN_INVALID)
         previous = subscription.plan_code
         subscription.plan_code = plan.code
         subscription.plan_chosen_at = timezone.now()
         subscription.save(update_fields=["plan_code", "plan_chosen_at"])
+        _changed(association.pk)
         audit("subscription.plan_chosen", actor=actor, association=association,
               plan=plan.code, previous=previous)
     return subscription
@@ -246,6 +260,7 @@ def subscription_refresh(
         if remote.status in ("past_due", "unpaid") and subscription.grace_started_at is None:
             subscription.grace_started_at = timezone.now()
         subscription.save()
+        _changed(subscription.association_id)
         after = (subscription.status, subscription.plan_code, subscription.quantity)
         if before != after:
             audit("billing.subscription_synced", association=subscription.association,
@@ -275,6 +290,7 @@ def invoice_refresh(*, stripe_invoice_id: str, failed: bool) -> Subscription | N
                 locked.grace_started_at = locked.grace_started_at or timezone.now()
                 locked.unpaid_invoice_id = invoice.id
                 locked.save(update_fields=["grace_started_at", "unpaid_invoice_id"])
+                _changed(locked.association_id)
                 audit("billing.grace_started", association=locked.association,
                       invoice=invoice.id, ends_at=str(locked.grace_ends_at))
     subscription.refresh_from_db()
@@ -287,6 +303,7 @@ def _grace_lift(subscription_pk: int, *, reason: str) -> None:
         if locked.grace_started_at is not None:
             locked.grace_started_at, locked.unpaid_invoice_id = None, ""
             locked.save(update_fields=["grace_started_at", "unpaid_invoice_id"])
+            _changed(locked.association_id)
             audit("billing.grace_lifted", association=locked.association, reason=reason)
 
 

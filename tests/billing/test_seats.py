@@ -101,3 +101,14 @@ def test_paid_plans_cannot_be_chosen_without_paying(world: World):
         subscription_plan_choose(actor=world.acme_members["admin"], association=world.acme,
                                  plan_code="mensuel")
     assert not Subscription.objects.filter(plan_code="mensuel").exists()
+
+
+def test_a_running_paid_subscription_is_not_silently_replaced(world: World):
+    Subscription.objects.update_or_create(association=world.beta, defaults={
+        "plan_code": "mensuel", "status": "active", "stripe_status": "active",
+        "stripe_subscription_id": "sub_running", "quantity": 1})
+    with pytest.raises(ApplicationError) as refused:
+        subscription_plan_choose(actor=world.beta_admin, association=world.beta,
+                                 plan_code="solidaire")
+    assert refused.value.message.startswith("Votre abonnement payant est en cours")
+    assert Subscription.objects.get(association=world.beta).plan_code == "mensuel"

@@ -15,6 +15,7 @@ import stripe
 from django.conf import settings
 
 from billing.models import StripeEvent, Subscription
+from billing.selectors import billing_state_forget
 from billing.services import stripe_event_process
 from tenants.models import Association
 from tenants.services import association_create
@@ -124,6 +125,7 @@ def test_admin_subscribes_then_sees_the_banner_when_payment_fails(
         assert subscription.grace_started_at is not None
         subscription.grace_started_at -= timedelta(days=14)
         subscription.save(update_fields=["grace_started_at"])
+        billing_state_forget(epsilon.pk)
     page.goto(url(live_url, HOST, "/"))
     assert "l'espace est en lecture seule" in page.get_by_test_id(
         "billing-banner").inner_text()
