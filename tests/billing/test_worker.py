@@ -1,6 +1,6 @@
 """The webhook's processing runs in a real Celery worker, in the public schema, after the
 response: an HTTP delivery, a stored event, a task, the subscription read from the
-stand-in. These tests commit: they use an association of their own ("delta")."""
+stand-in. These tests commit: they use an association of their own ("paiement-worker")."""
 
 from __future__ import annotations
 
@@ -38,19 +38,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
-def delta(world: World, django_db_blocker: Any) -> Association:
+def association(world: World, django_db_blocker: Any) -> Association:
     with django_db_blocker.unblock():
-        existing = Association.objects.filter(slug="delta").first()
+        existing = Association.objects.filter(slug="paiement-worker").first()
         association = existing or association_create(
-            actor=None, slug="delta", name="Delta Écoute", admin_email="admin@delta.example",
-            admin_password=PASSWORD).association
+            actor=None, slug="paiement-worker", name="Paiement Worker",
+            admin_email="admin@paiement-worker.example", admin_password=PASSWORD).association
         subscription_create(actor=None, association=association)
         return association
 
 
 @pytest.fixture(scope="module")
 def billing_worker(
-    delta: Association, localstripe_url: str, stripe_prices: Prices
+    association: Association, localstripe_url: str, stripe_prices: Prices
 ) -> Iterator[None]:
     db = connection.settings_dict
     url = make_conninfo(host=db["HOST"] or "", port=str(db["PORT"] or ""), dbname=db["NAME"],
@@ -82,22 +82,23 @@ def _wait_processed(event_id: str) -> StripeEvent:
 
 
 def test_webhook_is_processed_by_a_worker_once(
-    delta: Association, billing_worker: None, stripe_on: Prices, django_db_blocker: Any,
+    association: Association, billing_worker: None, stripe_on: Prices, django_db_blocker: Any,
 ):
-    customer = stripe.Customer.create(email="admin@delta.example", api_key="sk_test_relier")
+    customer = stripe.Customer.create(email="admin@paiement-worker.example",
+                                      api_key="sk_test_relier")
     card(str(customer.id), GOOD_CARD)
     made = remote_subscription(customer_id=str(customer.id), price=stripe_on.monthly,
-                               quantity=4, association_id=delta.pk)
+                               quantity=4, association_id=association.pk)
     body = event_body("checkout.session.completed", {
-        "id": "cs_delta", "subscription": made["id"], "customer": customer.id,
-        "client_reference_id": str(delta.pk)}, event_id=f"evt_delta_{made['id']}")
+        "id": "cs_worker", "subscription": made["id"], "customer": customer.id,
+        "client_reference_id": str(association.pk)}, event_id=f"evt_worker_{made['id']}")
     assert settings.STRIPE_WEBHOOK_SECRET == WEBHOOK_SECRET
     with django_db_blocker.unblock():
         # Committed at once (autocommit): the task leaves when the response does.
         assert deliver(body).status_code == 200
         assert deliver(body).status_code == 200  # again: stored and processed once
-        event = _wait_processed(f"evt_delta_{made['id']}")
-        subscription = Subscription.objects.get(association=delta)
+        event = _wait_processed(f"evt_worker_{made['id']}")
+        subscription = Subscription.objects.get(association=association)
         assert (subscription.plan_code, subscription.status, subscription.quantity,
                 subscription.stripe_subscription_id) == ("mensuel", "active", 4, made["id"])
         assert (event.attempts, StripeEvent.objects.filter(

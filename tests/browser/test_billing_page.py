@@ -2,7 +2,7 @@
 page in the menu, starts a checkout (the gateway's local stub page, as no Stripe key is
 configured), then sees the banner when a payment fails (a signed webhook posted to the
 live server, the subscription and invoice read from the localstripe stand-in). This test
-commits: it works in an association of its own ("epsilon")."""
+commits: it works in an association of its own ("paiement-walk")."""
 
 from __future__ import annotations
 
@@ -37,18 +37,18 @@ from tests.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.browser
 
-SLUG = "epsilon"
+SLUG = "paiement-walk"
 HOST = f"{SLUG}.{settings.BASE_DOMAIN}"
-ADMIN = "admin@epsilon.example"
+ADMIN = "admin@paiement-walk.example"
 
 
 @pytest.fixture(scope="module")
-def epsilon(world: World, django_db_blocker: Any) -> Association:
+def walk(world: World, django_db_blocker: Any) -> Association:
     with django_db_blocker.unblock():
         existing = Association.objects.filter(slug=SLUG).first()
         if existing is not None:
             return existing
-        return association_create(actor=None, slug=SLUG, name="Epsilon Entraide",
+        return association_create(actor=None, slug=SLUG, name="Paiement Entraide",
                                   admin_email=ADMIN, admin_password=PASSWORD).association
 
 
@@ -68,7 +68,7 @@ def webhook(page: Any, live_url: str, body: bytes, django_db_blocker: Any) -> No
 
 
 def test_admin_subscribes_then_sees_the_banner_when_payment_fails(
-    epsilon: Association, live_url: str, page: Any, settings: Any,
+    walk: Association, live_url: str, page: Any, settings: Any,
     localstripe_url: str, stripe_prices: Prices,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch, django_db_blocker: Any,
 ) -> None:
@@ -102,10 +102,10 @@ def test_admin_subscribes_then_sees_the_banner_when_payment_fails(
     customer = stripe.Customer.create(email=ADMIN, api_key="sk_test_relier")
     card(str(customer.id), GOOD_CARD)
     made = remote_subscription(customer_id=str(customer.id), price=stripe_prices.monthly,
-                               quantity=1, association_id=epsilon.pk)
+                               quantity=1, association_id=walk.pk)
     webhook(page, live_url, event_body("checkout.session.completed", {
-        "id": "cs_eps", "subscription": made["id"], "customer": customer.id,
-        "client_reference_id": str(epsilon.pk)}), django_db_blocker)
+        "id": "cs_walk", "subscription": made["id"], "customer": customer.id,
+        "client_reference_id": str(walk.pk)}), django_db_blocker)
     page.goto(url(live_url, HOST, "/parametres/abonnement/"))
     assert page.get_by_test_id("current-plan").inner_text() == (
         "Offre actuelle : Par membre, au mois · Active")
@@ -121,11 +121,11 @@ def test_admin_subscribes_then_sees_the_banner_when_payment_fails(
 
     # Fourteen days later: read-only, said in the same place.
     with django_db_blocker.unblock():
-        subscription = Subscription.objects.get(association=epsilon)
+        subscription = Subscription.objects.get(association=walk)
         assert subscription.grace_started_at is not None
         subscription.grace_started_at -= timedelta(days=14)
         subscription.save(update_fields=["grace_started_at"])
-        billing_state_forget(epsilon.pk)
+        billing_state_forget(walk.pk)
     page.goto(url(live_url, HOST, "/"))
     assert "l'espace est en lecture seule" in page.get_by_test_id(
         "billing-banner").inner_text()
