@@ -175,3 +175,33 @@ def test_events_for_nobody_change_nothing(world: World, stripe_on: Prices):
     process_pending()
     assert list(Subscription.objects.values_list("status", "quantity", "plan_code")) == before
     assert User.objects.filter(email="x@ailleurs.example").count() == 0
+
+
+def test_a_sponsor_pays_for_two_associations_with_one_customer(
+    world: World, stripe_on: Prices,
+):
+    customer = stripe.Customer.create(email="dons@fondation.example", api_key="sk_test_relier")
+    card(str(customer.id), GOOD_CARD)
+    sponsor = Payer.objects.create(name="Fondation", email="dons@fondation.example",
+                                   is_sponsor=True, stripe_customer_id=str(customer.id))
+    made = {}
+    for association in (world.acme, world.beta):
+        Subscription.objects.update_or_create(association=association,
+                                              defaults={"plan_code": "equipe"})
+        made[association.pk] = remote_subscription(
+            customer_id=str(customer.id), price=stripe_on.yearly,
+            quantity=members_billed(association), association_id=association.pk)
+        deliver(event_body("customer.subscription.created", made[association.pk]))
+    process_pending()
+    rows = {s.association_id: (s.plan_code, s.status, s.quantity, s.payer_id,
+                               s.stripe_subscription_id)
+            for s in Subscription.objects.filter(payer=sponsor)}
+    assert rows == {
+        world.acme.pk: ("annuel", "active", 6, sponsor.pk, made[world.acme.pk]["id"]),
+        world.beta.pk: ("annuel", "active", 1, sponsor.pk, made[world.beta.pk]["id"]),
+    }
+    # Cancelling one association's subscription leaves the other one alone.
+    stripe.Subscription.cancel(made[world.beta.pk]["id"], api_key="sk_test_relier")
+    deliver(event_body("customer.subscription.deleted", {"id": made[world.beta.pk]["id"]}))
+    process_pending()
+    assert (local(world.acme.pk).status, local(world.beta.pk).status) == ("active", "canceled")
