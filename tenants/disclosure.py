@@ -33,6 +33,7 @@ from enum import StrEnum
 TOTAL = "__total__"
 
 Key = tuple[str, str]
+Node = tuple[str, str]  # ("r", row) or ("c", column)
 
 
 class Reason(StrEnum):
@@ -126,30 +127,42 @@ def _primary(by: Mapping[str, int], rules: Rules) -> Reason | None:
     return None
 
 
-def _on_a_cycle(edge: Key, edges: set[Key]) -> bool:
-    """Whether row and column of `edge` stay connected through the other suppressed
-    cells (rows and columns as the two sides of a bipartite graph)."""
-    row, column = ("r", edge[0]), ("c", edge[1])
-    neighbours: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for r, c in edges:
-        if (r, c) != edge:
-            neighbours[("r", r)].append(("c", c))
-            neighbours[("c", c)].append(("r", r))
-    seen, stack = {row}, [row]
-    while stack:
-        node = stack.pop()
-        if node == column:
-            return True
-        for other in neighbours[node]:
-            if other not in seen:
-                seen.add(other)
-                stack.append(other)
-    return False
-
-
 def recoverable(suppressed: set[Key]) -> set[Key]:
-    """The suppressed cells that the published cells and margins give away."""
-    return {edge for edge in suppressed if not _on_a_cycle(edge, suppressed)}
+    """The suppressed cells that the published cells and margins give away: the bridges of
+    the bipartite graph rows × columns whose edges are the suppressed cells (an edge on no
+    cycle). All bridges in one depth-first pass (Tarjan), iterative."""
+    neighbours: dict[Node, list[tuple[Node, Key]]] = defaultdict(list)
+    for r, c in suppressed:
+        neighbours[("r", r)].append((("c", c), (r, c)))
+        neighbours[("c", c)].append((("r", r), (r, c)))
+    order: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    bridges: set[Key] = set()
+    for root in sorted(neighbours):
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack: list[tuple[Node, Key | None, int]] = [(root, None, 0)]
+        while stack:
+            node, via, index = stack[-1]
+            if index < len(neighbours[node]):
+                stack[-1] = (node, via, index + 1)
+                other, edge = neighbours[node][index]
+                if edge == via:
+                    continue
+                if other in order:
+                    low[node] = min(low[node], order[other])
+                else:
+                    order[other] = low[other] = len(order)
+                    stack.append((other, edge, 0))
+                continue
+            stack.pop()
+            if stack:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[node])
+                if low[node] > order[parent] and via is not None:
+                    bridges.add(via)
+    return bridges
 
 
 def _primary_reasons(table: Table, parts: dict[Key, dict[str, int]],

@@ -33,27 +33,30 @@ def _in_schema(signature: object, schema: str) -> object:
 
 @app.task(name="tenants.association_contribute_task")
 def association_contribute_task(schema_name: str) -> int:
-    """Compute and store one association's contribution. Returns the number of cells
-    (−1 on failure, recorded on the run: the other associations' publication goes on)."""
+    """Compute and store one association's contribution. Returns the number of cells, or
+    −1 on any failure (logged, recorded on the run): the chord goes on and the network
+    publishes with the association's previous contribution. Only a wrong schema raises."""
     from tenants import publication
     from tracking.network_figures import contributions_for
 
     if current_schema() != schema_name:
         raise RuntimeError("association_contribute_task ran outside its association's schema")
-    association = Association.objects.get(schema_name=schema_name)
-    run = publication.contribution_run_start(association)
-    if not publication.shares_with_a_network(association):
-        publication.contributions_clear(run=run)
-        return 0
-    years = publication.published_school_years()
+    run = None
     try:
+        association = Association.objects.get(schema_name=schema_name)
+        run = publication.contribution_run_start(association)
+        if not publication.shares_with_a_network(association):
+            publication.contributions_clear(run=run)
+            return 0
+        years = publication.published_school_years()
         cells = [(c.indicator, c.period, c.row, c.column, c.value)
                  for c in contributions_for(years)]
         return publication.contributions_replace(
             run=run, periods=[publication.period_label(y) for y in years], cells=cells)
     except Exception as error:  # recorded, reported, and the chord goes on
         log.exception("contribution of %s failed", schema_name)
-        publication.contribution_run_fail(run, type(error).__name__)
+        if run is not None:
+            publication.contribution_run_fail(run, type(error).__name__)
         return -1
 
 

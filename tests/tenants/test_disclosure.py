@@ -21,6 +21,7 @@ from tenants.disclosure import (
     Table,
     protect,
     protect_family,
+    recoverable,
 )
 
 # --- An independent check: solve the margin equations --------------------------------
@@ -193,6 +194,34 @@ def test_a_family_of_tables_gives_away_no_hidden_cell_together(
             if key[0] == TOTAL:  # hidden in one table, hidden in all
                 assert all(other.cells[key].value is None for other in published.values())
     assert solved(equations, hidden) == set()
+
+
+def _naive_recoverable(edges: set[Key]) -> set[Key]:
+    """An edge is given away when, without it, its row and column are not connected."""
+    found = set()
+    for edge in edges:
+        rest = edges - {edge}
+        reached, frontier = {("r", edge[0])}, [("r", edge[0])]
+        while frontier:
+            side, name = frontier.pop()
+            for r, c in rest:
+                if side == "r" and r == name and ("c", c) not in reached:
+                    reached.add(("c", c))
+                    frontier.append(("c", c))
+                if side == "c" and c == name and ("r", r) not in reached:
+                    reached.add(("r", r))
+                    frontier.append(("r", r))
+        if ("c", edge[1]) not in reached:
+            found.add(edge)
+    return found
+
+
+@settings(max_examples=300, deadline=None)
+@given(edges=st.sets(st.tuples(st.sampled_from([f"r{i}" for i in range(6)] + [TOTAL]),
+                               st.sampled_from([f"c{i}" for i in range(6)] + [TOTAL])),
+                     max_size=25))
+def test_bridges_in_one_pass_match_the_definition(edges: set[Key]) -> None:
+    assert recoverable(edges) == _naive_recoverable(edges)
 
 
 # --- Examples -------------------------------------------------------------------------

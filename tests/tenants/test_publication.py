@@ -232,3 +232,19 @@ def test_contribution_task_refuses_to_run_outside_its_schema(members: list[Membe
             pytest.raises(RuntimeError, match="outside"):
         association_contribute_task(members[0].association.schema_name)
 
+
+
+def test_a_failed_contribution_is_recorded_and_keeps_the_previous_one(
+        members: list[Member], monkeypatch: pytest.MonkeyPatch) -> None:
+    first = members[0]
+    _contribute(first)
+    before = IndicatorContribution.objects.filter(association=first.association).count()
+
+    def broken(_years: object) -> None:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr("tracking.network_figures.contributions_for", broken)
+    assert _contribute(first) == -1
+    run = ContributionRun.objects.filter(association=first.association).latest("started_at")
+    assert (run.status, run.error) == ("failed", "ZeroDivisionError")
+    assert IndicatorContribution.objects.filter(association=first.association).count() == before
