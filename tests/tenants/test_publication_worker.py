@@ -10,22 +10,16 @@ switched to the task's schema by tenant-schemas-celery).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
-from psycopg.conninfo import make_conninfo
 
 from tenants.models import (
     Association,
@@ -66,28 +60,6 @@ def _period() -> str:
     return school_year_label(school_year_of(timezone.localdate()))
 
 
-@pytest.fixture(scope="module")
-def worker(world: World, django_db_blocker: Any) -> Iterator[None]:
-    """A worker like tests/platform/test_celery.py's, with two threads."""
-    db = connection.settings_dict
-    url = make_conninfo(
-        host=db["HOST"] or "", port=str(db["PORT"] or ""), dbname=db["NAME"],
-        user=db["USER"] or "", password=db["PASSWORD"] or "",
-    )
-    env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
-           "RELIER_REDIS_DB": "0"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
-         "--pool", "threads", "--concurrency", "2", "--loglevel", "WARNING",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
-    )
-    yield
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture(scope="module")
