@@ -20,7 +20,7 @@ from billing.selectors import billing_state, billing_state_forget
 from relier_platform import urls_tenant
 from tests.billing.conftest import FAILING_CARD, GOOD_CARD, Prices, card, deliver, event_body
 from tests.billing.test_webhooks import process_pending, subscribe
-from tests.conftest import World, signed_in
+from tests.conftest import World, host_client, signed_in
 from tests.tracking.factories import make_case
 from tracking.models import AuditLog, Case
 
@@ -182,3 +182,16 @@ def test_paying_stays_possible_in_read_only(world: World):
     response = admin.post("/parametres/abonnement/", {"action": "portal", "nonce": "abc123"})
     assert (response.status_code, response["Location"]) == (
         302, "/parametres/abonnement/portail-simule/")
+
+
+def test_a_referral_is_never_refused_for_a_billing_reason(world: World):
+    from tests.tracking.test_referral import FORM
+    from tracking.models import Referral
+
+    _read_only(world)
+    with schema_context(world.acme.schema_name):
+        before = Referral.objects.count()
+    response = host_client(world.acme).post("/signaler", FORM)
+    assert response.status_code == 200
+    with schema_context(world.acme.schema_name):
+        assert Referral.objects.count() == before + 1
