@@ -250,6 +250,8 @@ def subscription_refresh(
         subscription.stripe_status = remote.status
         subscription.status = STATUS_FROM_STRIPE.get(remote.status, subscription.status)
         subscription.plan_code = plan.code if plan else subscription.plan_code
+        if plan and remote.status in ("active", "trialing") and not subscription.plan_chosen_at:
+            subscription.plan_chosen_at = timezone.now()  # the first-run checklist's step
         subscription.quantity = remote.quantity
         subscription.current_period_end = remote.current_period_end
         subscription.synced_at = timezone.now()

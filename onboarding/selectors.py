@@ -130,7 +130,7 @@ def checklist_get(*, association: Association, row: Checklist | None = None) -> 
                       _url("picklists"), lists_done or "picklists" in confirmed, True),
         ChecklistStep("plan", _("Choisir l'offre"),
                       _("Essai gratuit de 30 jours, puis l'offre adaptée à votre équipe."),
-                      _url("plan"), plan_done, False),
+                      _url("billing_plan"), plan_done, False),
         ChecklistStep("import", _("Importer vos données"),
                       _("Depuis un fichier CSV ou XLSX, dont un export Monday.com."),
                       _url("import_home", "import_start"),
