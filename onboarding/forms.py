@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.plans import PLANS
 from tenants.models import Role
 
 
@@ -39,8 +38,3 @@ class AcceptForm(forms.Form):
     password = forms.CharField(label=_("Mot de passe"), widget=forms.PasswordInput,
                                max_length=128,
                                help_text=_("Au moins 10 caractères, pas trop courant."))
-
-
-class PlanForm(forms.Form):
-    plan = forms.ChoiceField(label=_("Offre"),
-                             choices=[(p.code, p.name) for p in PLANS.values()])

@@ -2,12 +2,14 @@
 isolation tests try every one of them as an outsider)."""
 
 from django.urls import path
+from django.views.generic import RedirectView
 
 from onboarding import views_team
 
 urlpatterns = [
     path("equipe/", views_team.team_page, name="team"),
     path("equipe/action/", views_team.team_action, name="team_action"),
-    path("abonnement/", views_team.plan_page, name="plan"),
+    # The first version's plan page: the subscription page took its place.
+    path("abonnement/", RedirectView.as_view(pattern_name="billing_plan"), name="plan"),
     path("demarrage/", views_team.checklist_update, name="checklist_update"),
 ]

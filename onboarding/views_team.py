@@ -9,11 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.plans import PLANS
-from billing.selectors import plan_of, seats_used, subscription_get
-from billing.services import subscription_plan_choose
+from billing.selectors import plan_of, seats_used
 from onboarding import selectors
-from onboarding.forms import InviteForm, PlanForm
+from onboarding.forms import InviteForm
 from onboarding.services import checklist as checklist_services
 from onboarding.services import invitations, team
 from relier_platform.errors import ApplicationError
@@ -114,28 +112,6 @@ def team_action(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Action inconnue."))
         return redirect("team")
     return _run(request, *chosen)
-
-
-@require_http_methods(["GET", "POST"])
-def plan_page(request: HttpRequest) -> HttpResponse:
-    admin_of(request)
-    association = _association(request)
-    current = plan_of(association)
-    form = PlanForm(request.POST or None, initial={"plan": current.code})
-    if request.method == "POST" and form.is_valid():
-        try:
-            subscription_plan_choose(actor=_user(request), association=association,
-                                     plan_code=form.cleaned_data["plan"])
-        except ApplicationError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Offre enregistrée."))
-            return redirect("plan")
-    return render(request, "onboarding/plan.html", {
-        "form": form, "plans": list(PLANS.values()), "current": current,
-        "subscription": subscription_get(association=association),
-        "seats_used": seats_used(association),
-    }, status=400 if form.errors else 200)
 
 
 @require_POST

@@ -148,7 +148,7 @@ def coordinator(world: World) -> User:
     return user
 
 
-@pytest.mark.parametrize("path", ["/equipe/", "/abonnement/"])
+@pytest.mark.parametrize("path", ["/equipe/", "/parametres/abonnement/"])
 def test_only_admins_of_this_association_reach_team_pages(
     world: World, coordinator: User, path: str
 ) -> None:
@@ -190,7 +190,11 @@ def test_checklist_ticks_from_real_state_and_can_be_dismissed(
     assert steps() == {"workflow": False, "team": True, "picklists": False, "plan": False,
                        "import": False}
     client.post("/demarrage/", {"step": "workflow"})
-    client.post("/abonnement/", {"plan": "reseau"})
+    from billing.services import subscription_plan_choose
+
+    subscription_plan_choose(actor=admin, association=world.acme, plan_code="reseau")
+    # The first version's plan page leads to the subscription page.
+    assert client.get("/abonnement/")["Location"] == "/parametres/abonnement/"
     assert steps() == {"workflow": True, "team": True, "picklists": False, "plan": True,
                        "import": False}
     assert signed_in(world.acme_members["psychologist"], world.acme).get("/").context[
