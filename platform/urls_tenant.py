@@ -9,6 +9,7 @@ from tracking import views as tracking_views
 urlpatterns = [
     path("", tracking_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("changer/<slug:slug>/", tenant_views.switch, name="switch_association"),
     path("passage/", tenant_views.passage, name="handoff"),
     path("accounts/", include("allauth.urls")),

@@ -63,6 +63,7 @@ OPEN_PREFIXES = (
     "/i18n/",
     "/signaler",
     "/healthz",
+    "/readyz",
 )
 
 
