@@ -72,6 +72,8 @@ TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (platform/requestid.py).
+    "relier_platform.requestid.RequestIdMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -146,6 +148,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="relier")
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Workers log through LOGGING (JSON, with the task's schema) instead of Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE = {
     "overdue-reminders": {"task": "tracking.overdue_reminders_all_task", "schedule": 15 * 60},
     "network-publication": {"task": "tenants.networks_publish_all_task",
@@ -214,10 +218,19 @@ EMAIL_BACKEND = env.str(
 )
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relier <ne-pas-repondre@relier.local>")
 
+# One JSON object a line (with the schema and the request id) unless RELIER_LOG_JSON=0;
+# plain text by default under DEBUG. See platform/requestid.py.
+LOG_JSON = env.bool("RELIER_LOG_JSON", default=not DEBUG)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "relier_platform.requestid.ContextFilter"}},
+    "formatters": {
+        "json": {"()": "relier_platform.requestid.JsonFormatter"},
+        "plain": {"format": "%(levelname)s %(name)s [%(schema)s %(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
+                             "formatter": "json" if LOG_JSON else "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
