@@ -23,6 +23,16 @@ from encrypted_fields.fields import EncryptedTextField as _EncryptedText
 from tracking.school_year import age_bracket
 
 STAFF = settings.AUTH_USER_MODEL
+# References from an association's schema to people (public.tenants_user) carry no database
+# foreign key (db_constraint=False): each such key would add two triggers to the shared
+# users table per association — thousands at scale, slowing every change of an account and
+# every new schema — and Citus' schema-based sharding allows no key from a tenant table to a
+# distributed one. Accounts are never deleted (PROTECT in the ORM;
+# no account is ever removed), so the references stay valid.
+
+def staff_key(**options: Any) -> models.ForeignKey[Any, Any]:
+    """A reference to a person (an account), from an association's schema."""
+    return models.ForeignKey(STAFF, on_delete=models.PROTECT, db_constraint=False, **options)
 
 
 class _EmptyNotNull:
@@ -148,7 +158,8 @@ class Case(models.Model):
         verbose_name=_("partenaire orienteur"),
     )
     assigned_staff: models.ManyToManyField[Any, Any] = models.ManyToManyField(
-        STAFF, related_name="+", blank=True, verbose_name=_("intervenants référents"),
+        STAFF, db_constraint=False, related_name="+", blank=True,
+        verbose_name=_("intervenants référents"),
         db_table="tracking_case_assigned_staff",
     )
     opened_on = models.DateField(_("ouvert le"), default=timezone.localdate)
@@ -193,9 +204,9 @@ class CaseGrant(models.Model):
     """A per-case grant to one staff member on top of their role's defaults."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="grants")
-    user = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    user = staff_key(related_name="+")
     can_edit = models.BooleanField(default=False)
-    granted_by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    granted_by = staff_key(related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -239,7 +250,7 @@ class Consent(models.Model):
     follow_up = models.BooleanField(_("suivi"), default=True)
     exchange_groups = models.BooleanField(_("groupes d'échange"), default=False)
     network_statistics = models.BooleanField(_("statistiques du réseau"), default=False)
-    recorded_by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    recorded_by = staff_key(related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -307,7 +318,7 @@ class Interaction(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         _("durée (minutes)"), null=True, blank=True, validators=[MaxValueValidator(24 * 60)]
     )
-    staff = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+",
+    staff = staff_key(related_name="+",
                               verbose_name=_("intervenant"))
     cases = models.ManyToManyField(Case, related_name="interactions", blank=True,
                                    verbose_name=_("jeunes"))
@@ -317,7 +328,7 @@ class Interaction(models.Model):
                                 related_name="interactions", verbose_name=_("partenaire"))
     summary = models.TextField(_("résumé"), max_length=5000, blank=True)
     clinical_note = EncryptedTextField(_("note clinique"), blank=True, default="")
-    created_by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    created_by = staff_key(related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)
 
@@ -348,7 +359,7 @@ class ExchangeGroup(models.Model):
         _("capacité"), default=10, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
     facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(
-        STAFF, related_name="+", blank=True,
+        STAFF, db_constraint=False, related_name="+", blank=True,
                                           verbose_name=_("animateurs"),
                                           db_table="tracking_group_facilitators")
     is_active = models.BooleanField(_("actif"), default=True)
@@ -409,7 +420,7 @@ class AwarenessSession(models.Model):
         verbose_name=_("programme"), limit_choices_to={"kind": PicklistKind.PROGRAMME},
     )
     facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(
-        STAFF, related_name="+", blank=True,
+        STAFF, db_constraint=False, related_name="+", blank=True,
                                           verbose_name=_("intervenants"),
                                           db_table="tracking_awareness_facilitators")
     pupils = models.PositiveIntegerField(_("élèves"), default=0,
@@ -459,7 +470,7 @@ class ImpactAssessment(models.Model):
     school_work = _score()
     help = _score()
     confidence = _score()
-    assessed_by = models.ForeignKey(STAFF, on_delete=models.PROTECT, related_name="+")
+    assessed_by = staff_key(related_name="+")
 
     class Meta:
         ordering = ("assessed_on", "id")
@@ -473,7 +484,7 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(STAFF, on_delete=models.PROTECT, null=True, related_name="+")
+    actor = staff_key(null=True, related_name="+")
     kind = models.CharField(max_length=32)
     detail = models.JSONField(default=dict)
 
@@ -489,7 +500,7 @@ class AuditLog(models.Model):
     a database trigger (migration 0002) refuses UPDATE and DELETE."""
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    actor = models.ForeignKey(STAFF, on_delete=models.PROTECT, null=True, related_name="+")
+    actor = staff_key(null=True, related_name="+")
     action = models.CharField(max_length=40, db_index=True)
     object_type = models.CharField(max_length=40, blank=True)
     object_id = models.CharField(max_length=40, blank=True)

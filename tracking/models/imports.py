@@ -8,10 +8,11 @@ its report live with the records they create. The code that reads and writes liv
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tracking.models.cases import staff_key
 
 
 class ImportRun(models.Model):
@@ -31,7 +32,7 @@ class ImportRun(models.Model):
         MONDAY = "monday", _("Export Monday.com (XLSX)")
 
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+    created_by = staff_key(
                                    related_name="+")
     file_name = models.CharField(_("fichier"), max_length=255)
     file_size = models.PositiveIntegerField(default=0)
@@ -57,7 +58,7 @@ class ImportRun(models.Model):
     partners_to_create = models.JSONField(default=list)
     validated_at = models.DateTimeField(null=True, blank=True)
     committed_at = models.DateTimeField(null=True, blank=True)
-    committed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+    committed_by = staff_key(
                                      null=True, blank=True, related_name="+")
     task_id = models.CharField(max_length=64, blank=True)
     failure = models.CharField(max_length=500, blank=True)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tracking.models.cases import staff_key
 
 
 class WorkflowVersion(models.Model):
@@ -23,7 +24,7 @@ class WorkflowVersion(models.Model):
     status = models.CharField(_("état"), max_length=10, choices=Status.choices,
                               default=Status.DRAFT)
     created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+    created_by = staff_key(
                                    null=True, related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -94,7 +95,7 @@ class StageChange(models.Model):
     case = models.ForeignKey("tracking.Case", on_delete=models.PROTECT,
                              related_name="stage_changes")
     at = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+    actor = staff_key(null=True,
                               related_name="+")
     from_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, null=True, related_name="+")
     to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
