@@ -8,3 +8,7 @@ class TenantsConfig(AppConfig):
     name = "tenants"
     verbose_name = _("Associations et personnes")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Connects the receivers ending sessions when a sign-in factor changes.
+        from tenants import security  # noqa: F401

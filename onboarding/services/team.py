@@ -50,6 +50,11 @@ def member_role_change(*, actor: User, membership: Membership, role: str) -> Mem
         locked.save(update_fields=["role"])
         audit("membership.role_changed", actor=actor, association=locked.association,
               user_id=locked.user_id, role=role, previous=previous)
+        # What the person may see changed: they sign in again under the new role.
+        ended = sessions_end(schema_name=locked.association.schema_name,
+                             user_id=locked.user_id)
+        audit("membership.sessions_ended", actor=actor, association=locked.association,
+              user_id=locked.user_id, sessions=ended)
     return locked
 
 
