@@ -187,8 +187,8 @@ ACCOUNT_SESSION_REMEMBER = False
 LOGIN_REDIRECT_URL = "/"
 
 # --- Account security (tenants/security.py) ---
-# A second factor (TOTP + recovery codes) is offered to everyone, required for admins and
-# psychologists: NOT enforced yet (tenants.security.MfaRequiredMiddleware exists, unwired).
+# A second factor (TOTP + recovery codes) is offered to everyone; requiring it for admins and
+# psychologists is not done yet (issue #8).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Relier"
 # Sessions end after this long without a request, and this long after sign-in anyway.

@@ -10,5 +10,5 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the receivers ending sessions when a sign-in factor changes.
+        # Connects the receiver stamping a session's start (session timeouts).
         from tenants import security  # noqa: F401
