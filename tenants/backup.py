@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -56,11 +57,38 @@ def _client_env() -> tuple[dict[str, str], str]:
     return env, str(params["NAME"])
 
 
+def _client_dirs() -> list[Path]:
+    """Where PostgreSQL clients may be: the embedded server's own (pgserver), the
+    distribution's per-version folders, then the PATH."""
+    dirs = []
+    try:
+        import pgserver
+
+        dirs.append(Path(pgserver.__file__).parent / "pginstall" / "bin")
+    except ImportError:
+        pass
+    dirs += sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+    return dirs
+
+
 def _binary(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise BackupError(f"{name} introuvable dans le PATH (client PostgreSQL 15).")
-    return path
+    """The client matching the server's major version (pg_dump refuses a newer server)."""
+    from django.db import connection
+
+    major = connection.cursor().connection.info.server_version // 10000
+    candidates = [str(d / name) for d in _client_dirs() if (d / name).exists()]
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(on_path)
+    for candidate in candidates:
+        version = subprocess.run([candidate, "--version"], capture_output=True, text=True,
+                                 check=False).stdout
+        found = re.search(r"(\d+)(?:\.\d+)?", version)
+        if found and int(found.group(1)) == major:
+            return candidate
+    if candidates:
+        return candidates[-1]
+    raise BackupError(f"{name} introuvable (client PostgreSQL {major}).")
 
 
 def _run(args: list[str]) -> None:
