@@ -50,6 +50,11 @@ def last_publication(network: Network) -> NetworkPublication | None:
     return network.publications.order_by("-published_at").first()
 
 
+def threshold_of(network: Network, publication: NetworkPublication | None) -> int:
+    """The small-count threshold the figures on show were published with."""
+    return publication.small_count_threshold if publication else network.small_count_threshold
+
+
 def published_periods(network: Network) -> list[str]:
     return sorted(set(PublishedCell.objects.filter(network=network)
                       .values_list("period", flat=True)), reverse=True)
@@ -198,7 +203,8 @@ def _decimal(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.1f}".replace(".", ",")
 
 
-def headlines(network: Network, period: str, threshold: int) -> list[Headline]:
+def headlines(network: Network, period: str, threshold: int,
+              stats: dict[tuple[str, str], PublishedStatistic]) -> list[Headline]:
     totals = {c.indicator: c for c in PublishedCell.objects.filter(
         network=network, period=period, row=TOTAL, column=TOTAL,
         indicator__in=["new_by_gender", "active_by_age_bracket", "interactions_by_kind",
@@ -208,7 +214,7 @@ def headlines(network: Network, period: str, threshold: int) -> list[Headline]:
         cell = totals.get(key)
         return shown(cell.value, cell.reason, threshold) if cell else Shown("—", None)
 
-    median = statistics_of(network, period).get(("referral_delay", "median_days"))
+    median = stats.get(("referral_delay", "median_days"))
     if median is not None and median.value is not None:
         median_shown = Shown(_decimal(median.value), int(median.value))
     elif median is None or median.reason == "empty":
@@ -235,8 +241,7 @@ def trend(network: Network, indicator: cat.Indicator, periods: list[str],
              else Shown("—", None)) for p in sorted(periods)]
 
 
-def impact_rows(network: Network, period: str) -> list[tuple[str, str, str]]:
-    stats = statistics_of(network, period)
+def impact_rows(stats: dict[tuple[str, str], PublishedStatistic]) -> list[tuple[str, str, str]]:
     out = []
     for axis in cat.AXES:
         first = stats.get(("impact_assessed", f"{axis}_first"))

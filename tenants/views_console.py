@@ -51,8 +51,7 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
     publication = published.last_publication(network)
     periods = published.published_periods(network)
     period, chosen = _choices(request, periods)
-    threshold = publication.small_count_threshold if publication else \
-        network.small_count_threshold
+    threshold = published.threshold_of(network, publication)
     context: dict[str, object] = {
         "network": network, "publication": publication, "periods": periods,
         "period": period, "chosen": chosen, "catalogue": cat.CATALOGUE,
@@ -63,13 +62,14 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
         views = [published.indicator_view(network, indicator, period, threshold,
                                           cells.get(indicator.key, {}))
                  for indicator in cat.CATALOGUE]
+        stats = published.statistics_of(network, period)
         context |= {
-            "headlines": published.headlines(network, period, threshold),
+            "headlines": published.headlines(network, period, threshold, stats),
             "views": views,
             "detail": next(v for v in views if v.indicator.key == chosen.key),
             "trend": published.trend(network, chosen, periods, threshold),
             "departments": next(v for v in views if v.indicator.key == "active_by_department"),
-            "impact": published.impact_rows(network, period),
+            "impact": published.impact_rows(stats),
         }
     return render(request, "tenants/console.html", context)
 
@@ -101,8 +101,7 @@ def network_export(request: HttpRequest, network_id: int) -> HttpResponse:
         raise Http404
     period, _chosen = _choices(request, periods)
     publication = published.last_publication(network)
-    threshold = publication.small_count_threshold if publication else \
-        network.small_count_threshold
+    threshold = published.threshold_of(network, publication)
     buffer = StringIO()
     writer = csv.writer(buffer, delimiter=";")
     for row in published.csv_rows(network, period, threshold):

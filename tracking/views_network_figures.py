@@ -11,6 +11,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from tenants import indicators as cat
@@ -26,8 +27,6 @@ from tracking.school_year import school_year_label, school_year_of
 @require_GET
 @requires(Capability.FIGURES_READ)
 def network_figures(request: HttpRequest) -> HttpResponse:
-    from django.utils import timezone
-
     association = request.tenant  # type: ignore[attr-defined]
     this_year = school_year_of(timezone.localdate())
     years = [this_year - offset for offset in range(3)]
@@ -50,8 +49,7 @@ def network_figures(request: HttpRequest) -> HttpResponse:
     for membership in memberships:
         network = membership.network
         publication = published.last_publication(network)
-        threshold = publication.small_count_threshold if publication else \
-            network.small_count_threshold
+        threshold = published.threshold_of(network, publication)
         view = published.indicator_view(network, indicator, period, threshold)
         pooled = {code: total for code, _label, _cells, total in view.rows}
         networks.append({"network": network, "publication": publication, "view": view,
