@@ -428,6 +428,7 @@ def test_erasure_removes_every_personal_value_and_keeps_the_others(world: World)
     page = client.get(f"/dossiers/{built.a.pk}/")
     assert page.status_code == 200
     assert A_FIRST.encode() not in page.content
+    assert "Données personnelles effacées (RGPD)" in page.content.decode()
 
 
 def test_erasure_refuses_without_both_confirmations_and_changes_nothing(
