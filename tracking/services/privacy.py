@@ -310,14 +310,16 @@ def _scrub_imports(strings: list[str]) -> int:
         return 0
     pattern = re.compile("|".join(re.escape(s) for s in strings), re.IGNORECASE)
     touched = 0
-    for run in ImportRun.objects.select_for_update().order_by("pk"):
+    # Files are read only for the runs still holding one (committed runs are emptied).
+    waiting = set(ImportRun.objects.exclude(content=b"").values_list("pk", flat=True))
+    for run in ImportRun.objects.select_for_update().defer("content").order_by("pk"):
         changed = False
         for name in ("columns", "errors", "mapping", "value_mapping"):
             value, hit = _scrub(getattr(run, name), pattern)
             if hit:
                 setattr(run, name, value)
                 changed = True
-        if run.content and _file_mentions(bytes(run.content), run.file_name, pattern):
+        if run.pk in waiting and _file_mentions(bytes(run.content), run.file_name, pattern):
             run.content = b""
             run.status = ImportRun.Status.FAILED
             run.failure = _("Fichier retiré : il contenait les données d'une personne dont "
