@@ -19,7 +19,7 @@ from tracking.access import actor_of, client_ip, requires
 from tracking.models import AuditLog, CustomFieldTarget, PicklistKind
 from tracking.permissions import Actor, Capability
 from tracking.services import cases as case_services
-from tracking.services import custom_fields, directory, groups, workflows
+from tracking.services import custom_fields, directory, groups, privacy, workflows
 from tracking.services.audit import audit_record
 from tracking.services.interactions import InteractionData, interaction_create
 from tracking.services.referrals import ReferralData, referral_submit
@@ -164,6 +164,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             list(custom_fields.field_list(CustomFieldTarget.CASE, include_archived=True)),
             case.custom), "clinical": clinical, "can_edit": can_edit,
         "can_log": actor.can(Capability.INTERACTION_LOG),
+        "can_privacy": privacy.can_export(actor),
         # Defaults so that logging an exchange is: open, write, save (three clicks).
         "interaction_form": forms.InteractionForm(clinical=clinical, initial={
             "occurred_at": timezone.localtime().replace(second=0, microsecond=0),

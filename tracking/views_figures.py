@@ -91,11 +91,22 @@ def case_filters_from(params: Mapping[str, Any]) -> CaseFilters:
 
 
 def _filters_detail(filters: CaseFilters) -> dict[str, Any]:
-    """The filters, JSON-ready, for the audit log."""
-    return {
+    """The filters, JSON-ready, for the audit log. Searched free text is kept as "…": it may
+    name a young person, and audit entries never hold personal data — the log is
+    append-only, so an erasure could not reach them (tracking/services/privacy.py)."""
+    from tracking.models import CustomFieldTarget
+    from tracking.services.custom_fields import PREFIX, field_list
+
+    text = {PREFIX + f.key for f in field_list(CustomFieldTarget.CASE, include_archived=True)
+            if f.is_text}
+    detail = {
         name: value.isoformat() if isinstance(value, date) else value
         for name, value in vars(filters).items()
     }
+    detail["q"] = "…" if filters.q else ""
+    detail["custom"] = {key: "…" if key in text and value else value
+                        for key, value in filters.custom.items()}
+    return detail
 
 
 # --- responses ---------------------------------------------------------------------------

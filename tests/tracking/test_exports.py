@@ -354,7 +354,8 @@ def test_case_export_is_audited(world: World, acme_cases: dict[str, Case], fmt: 
     assert entry.detail["format"] == fmt
     assert entry.detail["rows"] == 4
     assert entry.detail["filters"]["status"] == "all"
-    assert entry.detail["filters"]["q"] == "X-"
+    # A search may name someone: the audit log keeps that there was one, not its text.
+    assert entry.detail["filters"]["q"] == "…"
     with schema_context("a_beta"):
         assert not AuditLog.objects.filter(action="export.cases").exists()
 
