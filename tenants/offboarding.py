@@ -251,17 +251,22 @@ def association_closure_cancel(*, actor: User, association: Association) -> Asso
         locked.save(update_fields=["state", "closure_requested_at", "closure_requested_by",
                                    "closure_not_before", "export_file", "export_sha256",
                                    "export_made_at"])
+        # First the copy of the data goes (only once the cancellation is committed).
+        transaction.on_commit(lambda: _remove_files(files))
         _forget_after_commit(locked, _hosts(locked))
         pk = locked.pk
-        transaction.on_commit(lambda: _after_cancel(pk, files))
+        transaction.on_commit(lambda: _after_cancel(pk))
     return locked
 
 
-def _after_cancel(association_pk: int, files: list[Path]) -> None:
-    from tenants.tasks import association_closure_billing_task
-
+def _remove_files(files: list[Path]) -> None:
     for path in files:
         path.unlink(missing_ok=True)
+
+
+def _after_cancel(association_pk: int) -> None:
+    from tenants.tasks import association_closure_billing_task
+
     association_closure_billing_task.delay(association_pk)
     _notify_admins(Association.objects.get(pk=association_pk), "cancelled")
 

@@ -85,14 +85,32 @@ def _decrypt(ring: MultiFernet, value: Any, where: str) -> str | None:
                           "vérifiez les clés (DJANGO_SECRET_KEY_FALLBACKS).") from None
 
 
-def _table_csv(schema: str, table: str, encrypted: tuple[str, ...],
-               ring: MultiFernet) -> tuple[bytes, list[str], int]:
+class _Hashing(io.RawIOBase):
+    """Writes through to a ZIP entry and hashes what passes (no table is held in memory)."""
+
+    def __init__(self, target: Any) -> None:
+        self.target, self.digest = target, hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.target.write(data)
+        self.digest.update(data)
+        return len(data)
+
+
+def _table_csv(archive: zipfile.ZipFile, name: str, schema: str, table: str, *,
+               encrypted: tuple[str, ...], ring: MultiFernet) -> tuple[str, list[str], int]:
+    """Stream one table into the entry `name`; its SHA-256, columns and row count."""
     quote = connection.ops.quote_name
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
     rows = 0
     # A server-side cursor: a table of any size streams through in chunks.
-    with transaction.atomic(), connection.chunked_cursor() as cursor:
+    with (transaction.atomic(), connection.chunked_cursor() as cursor,
+          archive.open(name, "w", force_zip64=True) as entry):
+        sink = _Hashing(entry)
+        text = io.TextIOWrapper(io.BufferedWriter(sink), encoding="utf-8", newline="")
+        writer = csv.writer(text, lineterminator="\r\n")
         cursor.execute(f"SELECT * FROM {quote(schema)}.{quote(table)} ORDER BY 1")  # noqa: S608 (quoted identifiers)
         columns = [c.name for c in cursor.description]
         secret = [i for i, c in enumerate(columns) if c in encrypted]
@@ -104,7 +122,9 @@ def _table_csv(schema: str, table: str, encrypted: tuple[str, ...],
                     values[i] = _decrypt(ring, values[i], f"{table} ligne {values[0]}")
                 writer.writerow([_text(v) for v in values])
                 rows += 1
-    return out.getvalue().encode("utf-8"), columns, rows
+        text.flush()
+        text.detach()
+    return sink.digest.hexdigest(), columns, rows
 
 
 def export_zip(association: Association, target: Path, *,
@@ -121,13 +141,13 @@ def export_zip(association: Association, target: Path, *,
             for table in schema_tables(schema):
                 if table in EXCLUDED_TABLES:
                     continue
-                content, columns, rows = _table_csv(schema, table, encrypted.get(table, ()),
-                                                    ring)
                 name = f"tables/{table}.csv"
-                archive.writestr(name, content)
+                digest, columns, rows = _table_csv(archive, name, schema, table,
+                                                   encrypted=encrypted.get(table, ()),
+                                                   ring=ring)
                 tables.append(TableExport(table, name, columns,
                                           [c for c in columns if c in encrypted.get(table, ())],
-                                          rows, hashlib.sha256(content).hexdigest()))
+                                          rows, digest))
             manifest = {
                 "format": EXPORT_FORMAT,
                 "made_at": timezone.now().isoformat(),

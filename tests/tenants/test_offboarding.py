@@ -58,7 +58,7 @@ def closing(world: World) -> tuple[Association, User]:
 
 @pytest.fixture
 def operator() -> User:
-    return User.objects.create_user("operateur@relier.test", password=PASSWORD, is_staff=True)
+    return User.objects.create_superuser("operateur@relier.test", password=PASSWORD)
 
 
 def _request(association: Association, actor: User) -> Association:
@@ -333,10 +333,9 @@ def test_cancelling_restores_normal_use_and_removes_the_export(
     assert association.export_file == ""
     assert AuditEntry.objects.filter(action="association.closure_cancelled",
                                      detail__export_removed=file_sha256(path)).exists()
-    assert callbacks  # the files go after commit
-    for path_to_remove in offboarding._export_files(Association(
-            export_file=str(path.relative_to(export_dir)), slug=SLUG)):
-        path_to_remove.unlink(missing_ok=True)
+    assert path.is_file()  # the copy goes only once the cancellation is committed:
+    callbacks[0]()  # the first callback removes it (the others queue tasks, send e-mail)
+    assert not path.exists()
     created = client.post("/dossiers/nouveau/", {"first_name": "Après", "birth_year": "2012",
                                                  "town": "Créteil", "department": "94",
                                                  "role": "targeted"})
@@ -452,3 +451,30 @@ def test_the_operators_command_requests_then_confirms_after_the_grace_period(
                  f"--retype={SLUG}", stdout=out)
     assert "fermée" in out.getvalue()
     assert not schema_exists(association.schema_name)
+
+
+def test_an_operator_confirms_in_the_admin_after_retyping_the_address(
+    closing: tuple[Association, User], operator: User,
+) -> None:
+    association, admin = closing
+    _exported(association, admin)
+    client = signed_in(operator)
+    url = "/admin/tenants/association/"
+    page = client.post(url, {"action": "closure_confirm", "_selected_action": [association.pk]})
+    assert page.status_code == 200
+    assert f"retype_{association.pk}" in page.content.decode()
+    # Still in the grace period: refused, nothing dropped.
+    client.post(url, {"action": "closure_confirm", "_selected_action": [association.pk],
+                      "retype_submitted": "1", f"retype_{association.pk}": SLUG})
+    assert schema_exists(association.schema_name)
+    Association.objects.filter(pk=association.pk).update(
+        closure_not_before=timezone.now() - timedelta(minutes=1))
+    client.post(url, {"action": "closure_confirm", "_selected_action": [association.pk],
+                      "retype_submitted": "1", f"retype_{association.pk}": "mauvais"})
+    assert schema_exists(association.schema_name)
+    client.post(url, {"action": "closure_confirm", "_selected_action": [association.pk],
+                      "retype_submitted": "1", f"retype_{association.pk}": SLUG})
+    assert not schema_exists(association.schema_name)
+    association.refresh_from_db()
+    assert association.state == Association.State.CLOSED
+    assert association.closure_confirmed_by == operator
