@@ -25,10 +25,18 @@ from django_tenants.utils import schema_context, schema_exists
 
 from relier_platform.errors import ApplicationError
 from tenants import offboarding
-from tenants.models import Association, AuditEntry, Domain, Network, User
+from tenants.models import (
+    Association,
+    AuditEntry,
+    Domain,
+    IndicatorContribution,
+    Network,
+    User,
+)
 from tenants.networks import network_join, network_members
 from tenants.offboarding_export import file_sha256
 from tenants.services import association_create, network_coordinator_add
+from tenants.tasks import association_contribute_task
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tests.tracking.factories import log_interaction, make_case
 from tracking.models import Case
@@ -350,8 +358,14 @@ def test_a_closing_association_leaves_its_networks(
     network_join(actor=admin, association=association, network=network,
                  agreement_version="1")
     assert list(network_members(network)) == [association]
+    with schema_context(association.schema_name):
+        assert association_contribute_task(association.schema_name) > 0
     _request(association, admin)
     assert list(network_members(network)) == []
+    # Its next contribution run (the one the request queues) clears what it had in public.
+    with schema_context(association.schema_name):
+        assert association_contribute_task(association.schema_name) == 0
+    assert not IndicatorContribution.objects.filter(association=association).exists()
     offboarding.association_closure_cancel(actor=admin, association=association)
     assert list(network_members(network)) == [association]
 
