@@ -492,3 +492,21 @@ def test_an_operator_confirms_in_the_admin_after_retyping_the_address(
     association.refresh_from_db()
     assert association.state == Association.State.CLOSED
     assert association.closure_confirmed_by == operator
+
+
+def test_an_unpaid_read_only_association_can_still_ask_to_close(
+    closing: tuple[Association, User],
+) -> None:
+    from billing.models import Subscription
+    from billing.selectors import billing_state_forget
+
+    association, admin = closing
+    Subscription.objects.create(association=association, plan_code="solidaire",
+                                grace_started_at=timezone.now() - timedelta(days=30))
+    billing_state_forget(association.pk)
+    client = signed_in(admin, association)
+    assert client.post("/dossiers/nouveau/", {"first_name": "X"}).status_code == 403
+    response = client.post("/parametres/fermeture/", {"action": "request", "slug": SLUG})
+    assert response.status_code == 302
+    association.refresh_from_db()
+    assert association.state == Association.State.CLOSING
