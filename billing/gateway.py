@@ -142,6 +142,13 @@ def subscription_quantity_set(*, item_id: str, quantity: int, idempotency_key: s
     stripe.SubscriptionItem.modify(item_id, quantity=quantity, **_options(idempotency_key))
 
 
+def subscription_cancel_at_period_end_set(*, subscription_id: str, cancel: bool,
+                                          idempotency_key: str) -> None:
+    """End the subscription with its current period (an association closing), or undo it."""
+    stripe.Subscription.modify(subscription_id, cancel_at_period_end=cancel,
+                               **_options(idempotency_key))
+
+
 def webhook_event_verify(*, payload: bytes, signature: str) -> dict[str, Any]:
     """The event, if `signature` signs this exact body with our secret within the
     tolerance; raises SignatureError (or ValueError for a body that is not JSON)."""

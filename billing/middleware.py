@@ -23,6 +23,8 @@ WRITABLE_PREFIXES = (
     "/changer/",
     "/passage/",
     "/parametres/abonnement/",
+    # Closing the association (or cancelling that) is never refused for a billing reason.
+    "/parametres/fermeture/",
     # A referral about a young person in danger is never refused for a billing reason.
     "/signaler",
 )

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
     "billing.middleware.ReadOnlyMiddleware",
+    "tenants.middleware_offboarding.ClosingMiddleware",
 ]
 
 TEMPLATES = [
@@ -267,3 +268,9 @@ STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_PRICE_MONTHLY = env.str("STRIPE_PRICE_MONTHLY", default="")
 STRIPE_PRICE_YEARLY = env.str("STRIPE_PRICE_YEARLY", default="")
+
+# --- Offboarding (tenants/offboarding.py): closing an association is confirmed by an
+# operator no sooner than this many days after the request; exports are written here. ---
+CLOSURE_GRACE_DAYS = env.int("RELIER_CLOSURE_GRACE_DAYS", default=30)
+OFFBOARDING_EXPORT_DIR = Path(env.str("RELIER_EXPORT_DIR", default="") or
+                              embedded.DATA_DIR / "exports")

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
+from relier_platform.errors import ApplicationError
 from tenants.models import (
     Association,
     AuditEntry,
@@ -40,14 +44,47 @@ class MembershipInline(ReadOnlyInline):
     fields = ("user", "role", "is_active", "created_at", "deactivated_at")
 
 
+CLOSURE_FIELDS = ("state", "closure_requested_at", "closure_requested_by",
+                  "closure_not_before", "closure_confirmed_at", "closure_confirmed_by",
+                  "export_file", "export_sha256", "export_made_at")
+
+
 @admin.register(Association)
 class AssociationAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "schema_name", "is_active", "created_at")
-    list_filter = ("is_active",)
+    list_display = ("name", "slug", "schema_name", "is_active", "state", "closure_not_before",
+                    "created_at")
+    list_filter = ("is_active", "state")
     search_fields = ("name", "slug")
-    readonly_fields = ("name", "slug", "schema_name", "created_at")
-    fields = ("name", "slug", "schema_name", "is_active", "created_at")
+    readonly_fields = ("name", "slug", "schema_name", "created_at", *CLOSURE_FIELDS)
+    fields = ("name", "slug", "schema_name", "is_active", "created_at", *CLOSURE_FIELDS)
     inlines = (DomainInline, MembershipInline)
+    actions = ("closure_confirm",)
+
+    @admin.action(description=_("Confirmer la fermeture (après le délai de grâce)"))
+    def closure_confirm(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        """Second confirmation (tenants/offboarding.py): the operator retypes each address
+        on an intermediate page; each association is confirmed on its own."""
+        from tenants.offboarding import association_closure_confirm
+
+        associations = list(queryset.order_by("slug"))
+        if request.POST.get("retype_submitted") != "1":
+            return render(request, "tenants/offboarding/admin_confirm.html", {
+                **self.admin_site.each_context(request), "associations": associations,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "title": _("Confirmer la fermeture"),
+            })
+        for association in associations:
+            try:
+                association_closure_confirm(
+                    actor=request.user, association=association,  # type: ignore[arg-type]
+                    slug_typed=request.POST.get(f"retype_{association.pk}", ""))
+            except ApplicationError as error:
+                self.message_user(request, f"{association.slug} : {error.message}",
+                                  messages.ERROR)
+            else:
+                self.message_user(request, _("%(slug)s : fermée, schéma supprimé.")
+                                  % {"slug": association.slug}, messages.SUCCESS)
+        return None
 
     def get_queryset(self, request: HttpRequest) -> Any:
         return super().get_queryset(request).exclude(schema_name="public")

@@ -23,6 +23,32 @@ class Association(TenantMixin):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("créée le"), default=timezone.now)
 
+    # Offboarding (tenants/offboarding.py): requested by an admin (or an operator), then
+    # confirmed by an operator after the grace period; the row stays as a tombstone.
+    class State(models.TextChoices):
+        ACTIVE = "active", _("active")
+        CLOSING = "closing", _("fermeture demandée")
+        CLOSED = "closed", _("fermée")
+
+    state = models.CharField(_("état"), max_length=10, choices=State.choices,
+                             default=State.ACTIVE)
+    closure_requested_at = models.DateTimeField(_("fermeture demandée le"), null=True,
+                                                blank=True)
+    closure_requested_by = models.ForeignKey(
+        "tenants.User", verbose_name=_("fermeture demandée par"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+")
+    closure_not_before = models.DateTimeField(_("suppression possible à partir du"),
+                                              null=True, blank=True)
+    closure_confirmed_at = models.DateTimeField(_("fermeture confirmée le"), null=True,
+                                                blank=True)
+    closure_confirmed_by = models.ForeignKey(
+        "tenants.User", verbose_name=_("fermeture confirmée par"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+")
+    export_file = models.CharField(_("export"), max_length=300, blank=True, default="")
+    export_sha256 = models.CharField(_("empreinte SHA-256 de l'export"), max_length=64,
+                                     blank=True, default="")
+    export_made_at = models.DateTimeField(_("export fait le"), null=True, blank=True)
+
     # Schemas are cloned from the template (settings.TENANT_BASE_SCHEMA), inside the
     # provisioning transaction; they are never dropped by deleting a row.
     auto_create_schema = True

@@ -80,10 +80,12 @@ def _recompute(association: Association, network: Network) -> None:
 
 
 def network_members(network: Network) -> QuerySet[Association]:
-    """The associations whose figures the network's next publication may hold."""
+    """The associations whose figures the network's next publication may hold: a closing
+    or closed association (tenants.offboarding) is left out."""
     return Association.objects.filter(
         network_memberships__network=network,
         network_memberships__withdrawn_at__isnull=True,
+        state=Association.State.ACTIVE, is_active=True,
     ).order_by("name")
 
 

@@ -52,6 +52,9 @@ def period_label(school_year: int) -> str:
 
 
 def shares_with_a_network(association: Association) -> bool:
+    """A closing association shares nothing: its contribution is cleared (offboarding)."""
+    if association.state != Association.State.ACTIVE:
+        return False
     return NetworkMembership.objects.filter(association=association,
                                             withdrawn_at__isnull=True).exists()
 

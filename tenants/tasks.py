@@ -93,6 +93,38 @@ def networks_publish_all_task() -> int:
     """Nightly: every association that shares with a network, then every network."""
     ids = set(NetworkMembership.objects.filter(withdrawn_at__isnull=True)
               .values_list("association_id", flat=True))
-    associations = list(Association.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
+    associations = list(Association.objects.filter(
+        pk__in=ids, is_active=True, state=Association.State.ACTIVE).order_by("pk"))
     publication_request(associations=associations, network_ids=None)
     return len(associations)
+
+
+# --- Offboarding (tenants/offboarding.py) ------------------------------------------------
+
+
+@app.task(name="tenants.association_export_task", bind=True, max_retries=3)
+def association_export_task(self: object, association_id: int) -> str:
+    """Make a closing association's export; safe to run twice. Returns its SHA-256."""
+    from django_tenants.utils import schema_context
+
+    from tenants.offboarding import association_export_build
+
+    with schema_context(get_public_schema_name()):
+        return association_export_build(association_id=association_id).export_sha256
+
+
+@app.task(name="tenants.association_closure_billing_task", bind=True, max_retries=5,
+          default_retry_delay=60)
+def association_closure_billing_task(self: object, association_id: int) -> bool:
+    """Stripe follows the association's state now (closing: the subscription ends with
+    its period; active again: it goes on), whatever order the requests came in."""
+    from django_tenants.utils import schema_context
+
+    from billing import gateway
+    from billing.closure import subscription_closure_sync
+
+    with schema_context(get_public_schema_name()):
+        try:
+            return subscription_closure_sync(association_id=association_id)
+        except gateway.TEMPORARY_ERRORS as error:
+            raise self.retry(exc=error) from error  # type: ignore[attr-defined]

@@ -37,4 +37,5 @@ urlpatterns = [
     path("", include("onboarding.import_urls")),
     path("", include("onboarding.urls_team")),
     path("", include("billing.urls")),
+    path("", include("tenants.urls_offboarding")),
 ]

@@ -1,0 +1,96 @@
+"""The keys of the encrypted fields (django-fernet-encrypted-fields) and where encrypted
+values are stored. Schema: none (reads settings and model metadata only).
+
+The library derives one Fernet key per (secret, salt) pair — `SECRET_KEY` then each of
+`SECRET_KEY_FALLBACKS`, times each of `SALT_KEY` — with PBKDF2, encrypts with the first and
+decrypts with any. Its fields cache their keys for the life of the process and, when no key
+fits, silently return the stored text as if it were the value: code that must know whether
+a value is readable (key rotation, the offboarding export) derives the keys itself, here,
+from the settings as they are at the call.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+from django.apps import apps
+from django.conf import settings
+from django.db import models
+from encrypted_fields.fields import EncryptedFieldMixin
+
+# The library's own derivation parameters (encrypted_fields.fields.EncryptedFieldMixin.keys).
+KDF_ITERATIONS = 100_000
+
+
+@lru_cache(maxsize=32)
+def _derive(secret: str, salt: str) -> bytes:
+    kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt.encode("utf-8"),
+                     iterations=KDF_ITERATIONS)
+    return base64.urlsafe_b64encode(kdf.derive(secret.encode("utf-8")))
+
+
+def _salts() -> list[str]:
+    salts = settings.SALT_KEY
+    return list(salts) if isinstance(salts, list | tuple) else [str(salts)]
+
+
+def derived_keys() -> list[bytes]:
+    """Every key the settings allow, the one that encrypts first (the library's order)."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [_derive(secret, salt) for secret in secrets for salt in _salts()]
+
+
+def primary() -> Fernet:
+    """The key new values are encrypted with: SECRET_KEY with the first salt."""
+    return Fernet(derived_keys()[0])
+
+
+def keyring() -> MultiFernet:
+    """Decrypts with any known key; `rotate` re-encrypts with the primary one."""
+    return MultiFernet([Fernet(key) for key in derived_keys()])
+
+
+def forget_field_keys() -> None:
+    """Drop the keys the fields cached (after the settings changed in this process)."""
+    for model in apps.get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EncryptedFieldMixin):
+                field.__dict__.pop("keys", None)
+                field.__dict__.pop("f", None)
+
+
+@dataclass(frozen=True)
+class EncryptedTable:
+    """A table holding encrypted columns: its name, primary-key column and those columns."""
+
+    app_label: str
+    table: str
+    pk: str
+    columns: tuple[str, ...]
+
+
+def _app_in(app_label: str, app_names: list[str]) -> bool:
+    config = apps.get_app_config(app_label)
+    return config.name in app_names
+
+
+def encrypted_tables(*, tenant: bool) -> list[EncryptedTable]:
+    """Tables of the tenant apps (tenant=True) or of the shared apps with encrypted columns.
+    Found from the models, so a model added later (a history table...) is included."""
+    app_names = settings.TENANT_APPS if tenant else settings.SHARED_APPS
+    found: dict[str, EncryptedTable] = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or not _app_in(meta.app_label, app_names):
+            continue
+        columns = tuple(f.column for f in meta.concrete_fields
+                        if isinstance(f, EncryptedFieldMixin))
+        if columns and isinstance(meta.pk, models.Field) and meta.pk.column:
+            found[meta.db_table] = EncryptedTable(meta.app_label, meta.db_table,
+                                                  meta.pk.column, columns)
+    return [found[name] for name in sorted(found)]

@@ -1,0 +1,12 @@
+"""Closing the association, under its host (included by tracking/urls.py, so the isolation
+tests try each route as an outsider)."""
+
+from django.urls import path
+
+from tenants import views_offboarding
+
+urlpatterns = [
+    path("parametres/fermeture/", views_offboarding.closure_page, name="closure_page"),
+    path("parametres/fermeture/export.zip", views_offboarding.export_download,
+         name="closure_export"),
+]
