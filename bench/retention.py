@@ -46,6 +46,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--skip-anonymise", action="store_true",
                         help="stop after archiving (anonymising is one transaction a case)")
     parser.add_argument("--database", default="relier_bench_retention")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database at the end, to investigate (drop it by hand)")
     return parser.parse_args()
 
 
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     args = parse_args()
-    return in_bench_database(args.database, lambda: run(args))
+    return in_bench_database(args.database, lambda: run(args), keep=args.keep)
 
 
 if __name__ == "__main__":
