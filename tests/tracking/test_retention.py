@@ -26,11 +26,12 @@ from tenants.tasks import _in_schema
 from tests.conftest import PASSWORD, World, signed_in
 from tests.tracking.factories import actor, log_interaction, make_case
 from tracking.figures import activity_figures
-from tracking.models import AuditLog, Case, Interaction, RetentionPolicy
+from tracking.models import AuditLog, Case, Contact, Interaction, RetentionPolicy
 from tracking.network_figures import contributions_for
 from tracking.school_year import school_year_of
 from tracking.selectors import CaseFilters, case_list, group_participants
 from tracking.services.cases import consent_record
+from tracking.services.directory import contact_create_for_case
 from tracking.services.retention import (
     RetentionRun,
     anonymise_upcoming,
@@ -231,9 +232,18 @@ def test_an_archived_case_is_anonymised_after_the_further_period_figures_unchang
                      gender="girl")
     with schema_context(ACME):  # as an import from another system would have left it
         Case.objects.filter(pk=case.pk).update(external_id="monday-42")
+    sibling = make_case(world.acme, world.acme_members["admin"], first_name="Frère")
     with freeze_time(months_before(now, 25) + timedelta(days=1)):
         interaction = log_interaction(world.acme, psychologist, "psychologist", case,
                                       summary="Résumé-Canari", clinical_note="Note-Canari")
+        shared = log_interaction(world.acme, psychologist, "psychologist", case,
+                                 summary="Avec son frère")
+        with schema_context(ACME):
+            shared.cases.add(sibling)  # an exchange about both stays for the other
+            contact = contact_create_for_case(
+                actor=actor(psychologist, "psychologist"), case=case, kind="parent",
+                first_name="Parent-Canari", last_name="Nom-Canari", relationship="mère",
+                phone="0600000000")
     year = school_year_of(months_before(now, 25).date())
     with schema_context(ACME):
         retention_apply(now=now)
@@ -253,6 +263,9 @@ def test_an_archived_case_is_anonymised_after_the_further_period_figures_unchang
             case.birth_year, "girl", case.opened_on)
         note = Interaction.objects.get(pk=interaction.pk)
         assert (note.summary, note.clinical_note) == ("", "")
+        assert Interaction.objects.get(pk=shared.pk).summary == "Avec son frère"
+        parent = Contact.objects.get(pk=contact.pk)
+        assert (parent.first_name, parent.last_name, parent.phone) == ("", "", "")
         entry = AuditLog.objects.get(action="retention.anonymise")
         assert (entry.object_id, entry.detail["archived_at"]) == (str(case.pk),
                                                                   now.isoformat())

@@ -25,8 +25,8 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
-    Count,
     DateTimeField,
+    Exists,
     Expression,
     F,
     Max,
@@ -46,6 +46,7 @@ from tracking.models import (
     Attendance,
     AuditLog,
     Case,
+    CaseContact,
     CaseEvent,
     CaseLink,
     Consent,
@@ -277,13 +278,15 @@ def _anonymise_minimal(case: Case) -> None:
         first_name="", external_id=None,
         custom={k: v for k, v in case.custom.items() if k not in text_keys})
     # Interactions about this young person only (one about several stays for the others).
-    about_case = Interaction.objects.filter(cases=case).values("pk")
-    own = Interaction.objects.filter(pk__in=about_case).annotate(n=Count("cases")).filter(n=1)
-    Interaction.objects.filter(pk__in=list(own.values_list("pk", flat=True))).update(
-        summary="", clinical_note="")
-    contacts = Contact.objects.filter(cases=case).values("pk")
-    only_this_case = (Contact.objects.filter(pk__in=contacts).annotate(n=Count("cases"))
-                      .filter(n=1).values_list("pk", flat=True))
+    # Probed through the case's own rows (index on case_id), never grouping whole tables.
+    through = Interaction.cases.through
+    shared = through.objects.filter(interaction=OuterRef("interaction")).exclude(case=case)
+    own = (through.objects.filter(case=case).exclude(Exists(shared))
+           .values_list("interaction_id", flat=True))
+    Interaction.objects.filter(pk__in=list(own)).update(summary="", clinical_note="")
+    linked = CaseContact.objects.filter(contact=OuterRef("contact")).exclude(case=case)
+    only_this_case = (CaseContact.objects.filter(case=case).exclude(Exists(linked))
+                      .values_list("contact_id", flat=True))
     Contact.objects.filter(pk__in=list(only_this_case)).update(
         first_name="", last_name="", phone="", email="")
     Referral.objects.filter(case=case).update(referrer_name="", referrer_contact="",
