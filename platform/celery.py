@@ -14,3 +14,4 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["relier_platform", "tenants", "tracking", "billing", "onboarding"])
 # Modules of tasks not named tasks.py.
 app.autodiscover_tasks(["onboarding"], related_name="tasks_import")
+app.autodiscover_tasks(["tracking"], related_name="tasks_retention")

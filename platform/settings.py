@@ -156,6 +156,8 @@ CELERY_BEAT_SCHEDULE = {
     "overdue-reminders": {"task": "tracking.overdue_reminders_all_task", "schedule": 15 * 60},
     "network-publication": {"task": "tenants.networks_publish_all_task",
                             "schedule": crontab(hour=2, minute=30)},
+    "retention": {"task": "tracking.retention_all_task",
+                  "schedule": crontab(hour=3, minute=15)},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS

@@ -36,6 +36,11 @@ class Capability(StrEnum):
     FIGURES_READ = "figures_read"
     EXPORT = "export"
     AUDIT_READ = "audit_read"
+    # Read an archived case (retention: hidden from everyone's lists and searches). Admins
+    # only — not the assigned psychologist: archiving restricts access to the person who
+    # answers for the association's data; the young person coming back is handled by an
+    # admin restoring the case, which gives the team its usual access again.
+    CASE_ARCHIVED_READ = "case_archived_read"
 
 
 C = Capability
@@ -43,7 +48,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
         C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
-        C.FIGURES_READ, C.EXPORT, C.AUDIT_READ,
+        C.FIGURES_READ, C.EXPORT, C.AUDIT_READ, C.CASE_ARCHIVED_READ,
     }),
     Role.COORDINATOR: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
@@ -79,18 +84,24 @@ class Actor:
         return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
 
 
+# Archived cases (tracking/services/retention.py) are outside every list, search, form and
+# export: only the retention pages reach them, for CASE_ARCHIVED_READ.
+NOT_ARCHIVED = Q(archived_at__isnull=True)
+
+
 def case_visible_q(actor: Actor) -> Q:
-    """Cases the actor may open: every case, or those assigned or granted to them."""
+    """Cases the actor may open: every case, or those assigned or granted to them
+    (archived ones never)."""
     from tracking.models import Case, CaseGrant
 
     if actor.can(C.CASE_VIEW_ALL):
-        return Q()
+        return NOT_ARCHIVED
     granted = Q(pk__in=CaseGrant.objects.filter(user_id=actor.id).values("case_id"))
     if actor.can(C.CASE_VIEW_ASSIGNED):
         assigned = Case.assigned_staff.through.objects.filter(user_id=actor.id)
-        return Q(pk__in=assigned.values("case_id")) | granted
+        return NOT_ARCHIVED & (Q(pk__in=assigned.values("case_id")) | granted)
     if actor.role == Role.READ_ONLY:
-        return granted
+        return NOT_ARCHIVED & granted
     return Q(pk__in=[])
 
 
@@ -98,9 +109,10 @@ def case_editable_q(actor: Actor) -> Q:
     from tracking.models import Case, CaseGrant
 
     if actor.can(C.CASE_EDIT_ALL):
-        return Q()
+        return NOT_ARCHIVED
     if actor.can(C.CASE_EDIT_ASSIGNED):
         assigned = Case.assigned_staff.through.objects.filter(user_id=actor.id)
         granted = CaseGrant.objects.filter(user_id=actor.id, can_edit=True)
-        return Q(pk__in=assigned.values("case_id")) | Q(pk__in=granted.values("case_id"))
+        return NOT_ARCHIVED & (Q(pk__in=assigned.values("case_id"))
+                               | Q(pk__in=granted.values("case_id")))
     return Q(pk__in=[])

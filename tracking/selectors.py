@@ -156,10 +156,11 @@ def _custom_filtered(qs: QuerySet[Case], params: dict[str, str]) -> QuerySet[Cas
 
 
 def overdue_q() -> Q:
-    """Cases past their stage's time limit (open stages with a limit only)."""
+    """Cases past their stage's time limit (open stages with a limit only; an archived case
+    is nobody's to-do, so reminders skip it)."""
     limit = ExpressionWrapper(F("stage__time_limit_hours") * timedelta(hours=1),
                               output_field=DurationField())
-    return Q(stage__is_open=True, stage__time_limit_hours__isnull=False,
+    return Q(archived_at__isnull=True, stage__is_open=True, stage__time_limit_hours__isnull=False,
              stage_entered_at__lt=ExpressionWrapper(Now() - limit,
                                                     output_field=DateTimeField()))
 
@@ -275,7 +276,7 @@ def group_participants(group: ExchangeGroup) -> list[Case]:
     """Young people who attended this group at least once (first names only are shown to
     volunteers; no case file is reachable from here without case permissions)."""
     return list(
-        Case.objects.filter(attendances__session__group=group)
+        Case.objects.filter(attendances__session__group=group, archived_at__isnull=True)
         .distinct()
         .only("id", "code", "first_name")
         .order_by("code")

@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("tracking.urls_picklists")),
     path("", include("tracking.urls_fields")),
     path("", include("tracking.urls_privacy")),
+    path("", include("tracking.urls_retention")),
     path("", include("onboarding.import_urls")),
     path("", include("onboarding.urls_team")),
     path("", include("billing.urls")),

@@ -536,7 +536,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if actor_id:
         qs = qs.filter(actor_id=actor_id)
     page = Paginator(qs.select_related("actor"), 100).get_page(request.GET.get("page"))
-    audit_record(actor=actor, action="audit.read", ip_address=client_ip(request))
+    # Reading the audit log is itself audited, with what was looked for (issue #8).
+    audit_record(actor=actor, action="audit.read", ip_address=client_ip(request),
+                 filters={"action": action, "actor": actor_id}, page=page.number)
     return render(request, "tracking/audit_list.html", {"page": page, "action": action})
 
 

@@ -1,7 +1,8 @@
 """Case tracking models. Schema: tenant (every table lives in each association's schema).
 cases.py: young people, contacts, interactions, groups, awareness, audit;
 workflows.py: stages and transitions, versioned; fields.py: custom fields;
-imports.py: import runs (files brought in and their reports)."""
+imports.py: import runs (files brought in and their reports);
+retention.py: how long the association keeps cases and audit entries."""
 
 from tracking.models.cases import (
     Attendance,
@@ -41,6 +42,7 @@ from tracking.models.fields import (
     CustomFieldTarget,
 )
 from tracking.models.imports import ImportRun
+from tracking.models.retention import RetentionPolicy
 from tracking.models.workflows import (
     OverdueReminder,
     Stage,
@@ -86,6 +88,7 @@ __all__ = [
     "PicklistItem",
     "PicklistKind",
     "Referral",
+    "RetentionPolicy",
     "Stage",
     "StageChange",
     "Transition",

@@ -178,11 +178,18 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1)
     # Values of the association's custom fields, by key (tracking/models/fields.py).
     custom = models.JSONField(_("champs personnalisés"), default=dict, blank=True)
+    # Retention (tracking/services/retention.py): a case without contact for the
+    # association's period is archived (hidden from lists, read by admins only, every read
+    # audited), then anonymised a further period later.
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
+    anonymised_at = models.DateTimeField(_("anonymisé le"), null=True, blank=True)
 
     class Meta:
         ordering = ("-opened_on", "-id")
         verbose_name = _("dossier")
         indexes = [
+            models.Index(fields=["archived_at"], condition=models.Q(archived_at__isnull=False),
+                         name="case_archived_at"),
             models.Index(fields=["opened_on"]),
             models.Index(fields=["closed_on"]),
             models.Index(fields=["birth_year"]),
