@@ -75,7 +75,8 @@ def can_anonymise(actor: Actor) -> bool:
 
 
 def is_anonymised(case: Case) -> bool:
-    return CaseEvent.objects.filter(case=case, kind=ANONYMISED_EVENT).exists()
+    return (case.anonymised_at is not None
+            or CaseEvent.objects.filter(case=case, kind=ANONYMISED_EVENT).exists())
 
 
 # --- Access (art. 15) ------------------------------------------------------------------
@@ -418,32 +419,40 @@ def case_anonymise(
         if is_anonymised(locked):
             raise ApplicationError(_("Ce dossier est déjà anonymisé."),
                                    code=ErrorCode.CONFLICT)
-        old_code = locked.code
-        own, shared_ids = _contacts_of(locked)
-        strings = _strings_of(locked, own)  # read before anything is blanked
-        _anonymise_contacts(locked, own, shared_ids)
-        interactions, shared_interactions = _anonymise_interactions(locked)
-        Referral.objects.filter(case=locked).update(
-            referrer_name="", referrer_contact="", description="")
-        links = CaseLink.objects.filter(Q(from_case=locked) | Q(to_case=locked))
-        link_count = links.count()
-        links.delete()
-        imports = _scrub_imports(strings)
-        _anonymise_history(locked, old_code)
-        locked.code = _anonymous_code(locked)
-        _blank(locked, "first_name", "town")
-        locked.external_id = None
-        locked.custom = {}
-        locked.version += 1
-        locked.updated_at = timezone.now()
-        locked.save()
-        CaseEvent.objects.create(case=locked, actor_id=actor.id, kind=ANONYMISED_EVENT,
-                                 detail={})
+        counts = anonymise_locked(locked, actor_id=actor.id)
         # Counts only: the audit log never holds the erased data.
         audit_record(actor=actor, action="privacy.anonymise", obj=locked,
-                     ip_address=ip_address, contacts=len(own),
-                     shared_contacts_unlinked=len(shared_ids), interactions=interactions,
-                     shared_interactions=shared_interactions, links_removed=link_count,
-                     import_runs=imports)
+                     ip_address=ip_address, **counts)
     return locked
 
+
+def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
+    """The anonymisation itself, for a case row the caller has locked in its transaction
+    (an admin's erasure above, or the retention's nightly anonymisation with no actor).
+    Returns what was touched, counted, for the caller's audit entry."""
+    old_code = locked.code
+    own, shared_ids = _contacts_of(locked)
+    strings = _strings_of(locked, own)  # read before anything is blanked
+    _anonymise_contacts(locked, own, shared_ids)
+    interactions, shared_interactions = _anonymise_interactions(locked)
+    Referral.objects.filter(case=locked).update(
+        referrer_name="", referrer_contact="", description="")
+    links = CaseLink.objects.filter(Q(from_case=locked) | Q(to_case=locked))
+    link_count = links.count()
+    links.delete()  # counted in the caller's audit entry
+    imports = _scrub_imports(strings)
+    _anonymise_history(locked, old_code)
+    now = timezone.now()
+    locked.code = _anonymous_code(locked)
+    _blank(locked, "first_name", "town")
+    locked.external_id = None
+    locked.custom = {}
+    locked.version += 1
+    locked.updated_at = now
+    if locked.anonymised_at is None:
+        locked.anonymised_at = now
+    locked.save()
+    CaseEvent.objects.create(case=locked, actor_id=actor_id, kind=ANONYMISED_EVENT, detail={})
+    return {"contacts": len(own), "shared_contacts_unlinked": len(shared_ids),
+            "interactions": interactions, "shared_interactions": shared_interactions,
+            "links_removed": link_count, "import_runs": imports}

@@ -26,7 +26,6 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import (
     DateTimeField,
-    Exists,
     Expression,
     F,
     Max,
@@ -42,17 +41,11 @@ from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
 from tracking.models import (
-    TEXT_KINDS,
     Attendance,
     AuditLog,
     Case,
-    CaseContact,
     CaseEvent,
-    CaseLink,
     Consent,
-    Contact,
-    CustomField,
-    CustomFieldTarget,
     ImpactAssessment,
     Interaction,
     Referral,
@@ -250,49 +243,13 @@ def cases_archive(*, now: datetime, policy: RetentionPolicy) -> int:
     return len(due)
 
 
-def case_anonymise_for_retention(*, case: Case, now: datetime) -> None:
-    """THE call site of the anonymisation of one case, for retention.
+def case_anonymise_for_retention(*, case: Case, now: datetime) -> dict[str, int]:
+    """The anonymisation of one case, for retention: the same as an admin's erasure
+    (tracking.services.privacy.anonymise_locked), with no actor. The caller holds the case
+    row locked in a transaction, sets `anonymised_at` and writes the audit entry itself."""
+    from tracking.services.privacy import anonymise_locked
 
-    LEAD: wire this to the `gdpr` helper's service (tracking/services/privacy.py) by
-    replacing the body with its call, e.g.
-        privacy.case_anonymise(actor=None, case=case, reason="retention")
-    and delete `_anonymise_minimal` below. The caller holds the case row locked in a
-    transaction, sets `anonymised_at` and writes the audit entry itself.
-    """
-    _anonymise_minimal(case)
-
-
-def _anonymise_minimal(case: Case) -> None:
-    """TO BE REPLACED by the gdpr helper's anonymisation (see above). A minimal stand-in
-    so that retention's tests assert something real: it blanks what names or describes
-    the young person (first name, external id, free-text answers, the texts of the
-    interactions about them alone, their own contacts' details, the referral's texts,
-    link notes) and keeps what the figures count (dates, birth year, gender, town,
-    département, lists), so local and published figures stay as they were. It does not
-    reach append-only history (stage-change comments) nor the audit log."""
-    text_keys = set(CustomField.objects.filter(target=CustomFieldTarget.CASE,
-                                               kind__in=TEXT_KINDS)
-                    .values_list("key", flat=True))
-    # Updates through the querysets: the encrypted fields encrypt ("" is stored as NULL).
-    Case.objects.filter(pk=case.pk).update(
-        first_name="", external_id=None,
-        custom={k: v for k, v in case.custom.items() if k not in text_keys})
-    # Interactions about this young person only (one about several stays for the others).
-    # Probed through the case's own rows (index on case_id), never grouping whole tables.
-    through = Interaction.cases.through
-    shared = through.objects.filter(interaction=OuterRef("interaction")).exclude(case=case)
-    own = (through.objects.filter(case=case).exclude(Exists(shared))
-           .values_list("interaction_id", flat=True))
-    Interaction.objects.filter(pk__in=list(own)).update(summary="", clinical_note="")
-    linked = CaseContact.objects.filter(contact=OuterRef("contact")).exclude(case=case)
-    only_this_case = (CaseContact.objects.filter(case=case).exclude(Exists(linked))
-                      .values_list("contact_id", flat=True))
-    Contact.objects.filter(pk__in=list(only_this_case)).update(
-        first_name="", last_name="", phone="", email="")
-    Referral.objects.filter(case=case).update(referrer_name="", referrer_contact="",
-                                              description="")
-    CaseLink.objects.filter(from_case=case).update(note="")
-    CaseLink.objects.filter(to_case=case).update(note="")
+    return anonymise_locked(case, actor_id=None)
 
 
 def cases_anonymise(*, now: datetime, policy: RetentionPolicy) -> int:
@@ -309,13 +266,13 @@ def cases_anonymise(*, now: datetime, policy: RetentionPolicy) -> int:
                 if case is None:  # restored or anonymised meanwhile
                     continue
                 archived_at = case.archived_at
-                case_anonymise_for_retention(case=case, now=now)
+                counts = case_anonymise_for_retention(case=case, now=now)
                 Case.objects.filter(pk=pk).update(anonymised_at=now)
                 AuditLog.objects.create(
                     at=now, action="retention.anonymise", object_type="case",
                     object_id=str(pk),
                     detail={"archived_at": archived_at.isoformat() if archived_at else None,
-                            "months": policy.anonymise_after_months})
+                            "months": policy.anonymise_after_months, **counts})
         except Exception:  # one case must not stop the others; the next night retries it
             log.exception("anonymisation of case %s failed", pk)
             continue
