@@ -134,8 +134,12 @@ REDIS_URL = embedded.with_redis_db(
 )
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, except that an unreachable Redis acts as an empty cache
+        # (pages fall back to the database instead of failing): platform/cache.py.
+        "BACKEND": "relier_platform.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
+        # Bounded waits when Redis is unreachable (redis-py's default is to wait forever).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         # Every key starts with the schema of the request or task that wrote it.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="relier"),
