@@ -160,7 +160,19 @@ CELERY_BEAT_SCHEDULE = {
     "network-publication": {"task": "tenants.networks_publish_all_task",
                             "schedule": crontab(hour=2, minute=30)},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
+# --- Tasks survive a lost worker (tests/platform/test_reliability.py) ---
+# Acked after they ran (CELERY_TASK_ACKS_LATE above), so every task must be idempotent. A
+# pool process killed mid-task (OOM killer, kill -9): its message goes back to the queue
+# at once instead of being acknowledged as failed.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A whole worker lost mid-task: Redis hands its unacknowledged messages to another worker
+# after this many seconds. Must stay above the longest task, retry countdown included,
+# or a task still running would be started a second time.
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
+# A worker started while Redis is down waits for it instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+                                   "visibility_timeout": _visibility_timeout}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 
 # --- Encryption at rest of names and clinical notes (django-fernet-encrypted-fields) ---
