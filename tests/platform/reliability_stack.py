@@ -77,8 +77,13 @@ class PrivatePostgres:
         if self.user:
             import pwd
 
-            from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions
+            from pgserver.utils import (
+                ensure_folder_permissions,
+                ensure_prefix_permissions,
+                ensure_user_exists,
+            )
 
+            ensure_user_exists(self.user)
             entry = pwd.getpwnam(self.user)
             for path in (self.data, self.log):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
