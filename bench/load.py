@@ -164,6 +164,18 @@ def run_wrk(wrk: str, script: Path, port: int, host: str, cookie: str, *,
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
+def cpu_seconds(master: int) -> float:
+    """User + system CPU time of gunicorn's workers so far: per request, it barely depends on
+    what else runs on the machine, unlike the latencies."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    total = 0
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def run(args: argparse.Namespace, wrk: str) -> int:
     from django.db import connections
 
@@ -191,8 +203,10 @@ def run(args: argparse.Namespace, wrk: str) -> int:
         run_wrk(wrk, script, port, host, cookie, connections=args.connections,
                 seconds=args.warm_up)
         print(f"after {args.warm_up} s of warm-up: {load()}")
+        cpu_before = cpu_seconds(gunicorn.pid)
         result = run_wrk(wrk, script, port, host, cookie, connections=args.connections,
                          seconds=args.duration)
+        cpu = cpu_seconds(gunicorn.pid) - cpu_before
         print(f"after the measure: {load()}\n")
     finally:
         gunicorn.send_signal(signal.SIGTERM)
@@ -210,6 +224,8 @@ def run(args: argparse.Namespace, wrk: str) -> int:
     print(f"latency median  {result['p50_us'] / 1000:.1f} ms")
     print(f"latency p95     {result['p95_us'] / 1000:.1f} ms")
     print(f"latency p99     {result['p99_us'] / 1000:.1f} ms (max {result['max_us'] / 1000:.1f})")
+    print(f"worker CPU      {1000 * cpu / max(result['requests'], 1):.1f} ms a request "
+          f"(gunicorn workers' user + system time; PostgreSQL's not counted)")
     print(f"errors          {errors} (not 200: {result['not_ok']}, connect "
           f"{result['connect']}, read {result['read']}, write {result['write']}, timeout "
           f"{result['timeout']})")
