@@ -135,8 +135,12 @@ REDIS_URL = embedded.with_redis_db(
 )
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache, except that an unreachable Redis acts as an empty cache
+        # (pages fall back to the database instead of failing): platform/cache.py.
+        "BACKEND": "relier_platform.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
+        # Bounded waits when Redis is unreachable (redis-py's default is to wait forever).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         # Every key starts with the schema of the request or task that wrote it.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="relier"),
@@ -159,7 +163,19 @@ CELERY_BEAT_SCHEDULE = {
     "retention": {"task": "tracking.retention_all_task",
                   "schedule": crontab(hour=3, minute=15)},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default="")}
+# --- Tasks survive a lost worker (tests/platform/test_reliability.py) ---
+# Acked after they ran (CELERY_TASK_ACKS_LATE above), so every task must be idempotent. A
+# pool process killed mid-task (OOM killer, kill -9): its message goes back to the queue
+# at once instead of being acknowledged as failed.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A whole worker lost mid-task: Redis hands its unacknowledged messages to another worker
+# after this many seconds. Must stay above the longest task, retry countdown included,
+# or a task still running would be started a second time.
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
+# A worker started while Redis is down waits for it instead of exiting.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
+                                   "visibility_timeout": _visibility_timeout}
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 
 # --- Encryption at rest of names and clinical notes (django-fernet-encrypted-fields) ---

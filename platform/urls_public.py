@@ -22,3 +22,6 @@ urlpatterns = [
     path("reseaux/<int:network_id>/publier/", views_console.network_publish_now,
          name="network_publish_now"),
 ]
+
+# A database outage answers 503 (platform/unavailable.py), other errors the 500 page.
+handler500 = "relier_platform.unavailable.server_error"

@@ -16,3 +16,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("tracking.urls")),
 ]
+
+# A database outage answers 503 (platform/unavailable.py), other errors the 500 page.
+handler500 = "relier_platform.unavailable.server_error"

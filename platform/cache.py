@@ -1,0 +1,112 @@
+"""The Redis cache, made optional. Schema: any.
+
+Everything the project keeps in the cache is a copy or a hint (host → association, the
+billing state, import progress, rate-limit counters): the database stays the reference.
+Django's own RedisCache raises when Redis cannot be reached, so a stopped Redis would turn
+every page into a 500 (the host look-up of tenants.middleware runs on every request). This
+backend is the same class, except that a Redis that cannot be reached (refused, reset,
+timed out, still loading its data) behaves like an empty cache that keeps nothing: reads
+miss, so callers fall back to the database; writes and deletes are dropped; each failure
+is logged as a warning. Any other Redis error (a bug) still raises.
+
+What degrades while Redis is down, and only then: rate limits that count in the cache
+let requests through (fail open), import progress bars stay at 0 % until the end, and
+readiness (`/readyz`) answers 503 naming the cache. A host invalidation dropped during the
+outage (an association deactivated or a domain changed while Redis was down) is not
+replayed: after such an outage, clear the cache (`FLUSHDB` of the cache's database) if
+associations or domains changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+log = logging.getLogger(__name__)
+
+# Connection-level failures only (BusyLoadingError, Redis loading its data at start, is a
+# ConnectionError). Wrong commands or types are bugs and are not hidden.
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+
+
+class _Unreachable:
+    """Swallow (and log) an unreachable Redis; the caller then returns its fallback."""
+
+    def __init__(self, operation: str) -> None:
+        self.operation = operation
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 _tb: TracebackType | None) -> bool:
+        if error is not None and isinstance(error, UNREACHABLE):
+            log.warning("cache unavailable, %s skipped: %s", self.operation, error)
+            return True
+        return False
+
+
+class ResilientRedisCache(RedisCache):
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+            version: int | None = None) -> bool:
+        with _Unreachable("add"):
+            return super().add(key, value, timeout, version)
+        return False
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        with _Unreachable("get"):
+            return super().get(key, default, version)
+        return default
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
+            version: int | None = None) -> None:
+        with _Unreachable("set"):
+            super().set(key, value, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT,
+              version: int | None = None) -> bool:
+        with _Unreachable("touch"):
+            return super().touch(key, timeout, version)
+        return False
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        with _Unreachable("delete"):
+            return super().delete(key, version)
+        return False
+
+    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+        with _Unreachable("get_many"):
+            return super().get_many(keys, version)
+        return {}
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        with _Unreachable("has_key"):
+            return super().has_key(key, version)
+        return False
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        # As if the counter had just started: a rate limit lets the request through.
+        with _Unreachable("incr"):
+            return super().incr(key, delta, version)
+        return delta
+
+    def set_many(self, data: dict[Any, Any], timeout: Any = DEFAULT_TIMEOUT,
+                 version: int | None = None) -> list[Any]:
+        with _Unreachable("set_many"):
+            return super().set_many(data, timeout, version)
+        return list(data)  # the keys that were not stored
+
+    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+        with _Unreachable("delete_many"):
+            super().delete_many(keys, version)
+
+    def clear(self) -> None:
+        with _Unreachable("clear"):
+            super().clear()
