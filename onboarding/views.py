@@ -18,6 +18,7 @@ from onboarding.forms import AcceptForm, SignUpForm
 from onboarding.models import DPA_VERSION, TERMS_VERSION, SignUp
 from onboarding.services import invitations, signup
 from relier_platform.errors import ApplicationError
+from tenants import ratelimit
 from tenants.services import association_host
 from tracking.access import client_ip
 
@@ -40,6 +41,9 @@ def _url_on(request: HttpRequest, host: str, path: str) -> str:
 def signup_start(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Counted once the form is valid: a person correcting mistakes is never refused.
+        if not ratelimit.hit(ratelimit.SIGNUP, ratelimit.address_key(request)):
+            return ratelimit.refused(request)
         data = form.cleaned_data
         if data["website"]:
             # A robot filled the hidden field: answer as if all went well, create nothing.
@@ -86,6 +90,8 @@ def signup_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 @require_POST
 def signup_resend(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    if not ratelimit.hit(ratelimit.SIGNUP_RESEND, ratelimit.address_key(request)):
+        return ratelimit.refused(request)
     try:
         signup.signup_resend(public_id=public_id)
     except ApplicationError as error:

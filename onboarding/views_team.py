@@ -15,6 +15,7 @@ from onboarding.forms import InviteForm
 from onboarding.services import checklist as checklist_services
 from onboarding.services import invitations, team
 from relier_platform.errors import ApplicationError
+from tenants import ratelimit
 from tenants.models import Association, Role, User
 from tracking.access import admin_of
 from tracking.services.reassign import cases_reassign, open_case_counts
@@ -28,12 +29,23 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def _invitation_allowed(request: HttpRequest) -> bool:
+    """Count one invitation e-mail against the admin's and the address's allowance (both
+    keys carry the association's schema: another association's admins are unaffected)."""
+    return ratelimit.hit_all([
+        (ratelimit.INVITE_PER_USER, f"user:{_user(request).pk}"),
+        (ratelimit.INVITE_PER_IP, ratelimit.address_key(request)),
+    ])
+
+
 @require_http_methods(["GET", "POST"])
 def team_page(request: HttpRequest) -> HttpResponse:
     admin_of(request)
     association = _association(request)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        if not _invitation_allowed(request):
+            return ratelimit.refused(request)
         try:
             invitation = invitations.invitation_create(
                 actor=_user(request), association=association,
@@ -111,6 +123,8 @@ def team_action(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, _("Action inconnue."))
         return redirect("team")
+    if chosen[0] == "invitation.resend" and not _invitation_allowed(request):
+        return ratelimit.refused(request)
     return _run(request, *chosen)
 
 
