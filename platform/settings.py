@@ -78,8 +78,13 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     # First: every log line of the request carries its id (platform/requestid.py).
     "relier_platform.requestid.RequestIdMiddleware",
-    "tenants.middleware.TenantMiddleware",
+    # Before the tenant: the security headers (relier_platform/headers.py) go on every
+    # response, the unknown-host page and the sign-in redirects included.
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.TenantMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -88,14 +93,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
     "billing.middleware.ReadOnlyMiddleware",
-    # Secure headers (relier_platform/headers.py documents the policy).
-    "csp.middleware.CSPMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
     # Last, as axes asks: turns a lockout into the French lockout page.
     "axes.middleware.AxesMiddleware",
 ]

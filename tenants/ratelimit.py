@@ -2,7 +2,9 @@
 Schema: none of its own (counters live in the cache, never in a table).
 
 A fixed window per (limit, schema, who): the first hit creates the counter with the window
-as its lifetime, the next ones increment it atomically (Redis INCR). Every key names the
+as its lifetime, the next ones increment it atomically (Redis INCR). The count is of what
+was accepted: a refusal (over the limit) is not counted, and a form then refused for its
+content gives its unit back. Every key names the
 schema it was counted in, so one association's visitors never use up another's allowance
 (the cache's KEY_FUNCTION adds the schema too; the key does not rely on it).
 
@@ -12,8 +14,8 @@ referral form's refusal gives the phone numbers to call, so nobody is left witho
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -59,25 +61,41 @@ def cache_key(limit: Limit, who: str) -> str:
     return f"ratelimit:{limit.name}:{current_schema()}:{who}"
 
 
-def hit(limit: Limit, who: str) -> bool:
-    """Count one hit; False when it is over the limit (the hit is refused)."""
+def take(limit: Limit, who: str) -> bool:
+    """Take one from the allowance; False (and nothing taken) when it is used up."""
     key = cache_key(limit, who)
     if cache.add(key, 1, limit.window):
         return True
     try:
-        return int(cache.incr(key)) <= limit.count
+        if int(cache.incr(key)) <= limit.count:
+            return True
+        cache.decr(key)  # a refusal is not counted: the allowance is what was accepted
+        return False
     except ValueError:  # the window ended between add() and incr(): a new window
         cache.add(key, 1, limit.window)
         return True
 
 
-def hit_all(checks: Iterable[tuple[Limit, str]]) -> bool:
-    """Count one hit on each (limit, who); False when any of them is over."""
-    allowed = True
+def give_back(limit: Limit, who: str) -> None:
+    """Return what `take` took, when the form was then refused for its content (nothing
+    written): a person correcting mistakes never uses up the allowance."""
+    with contextlib.suppress(ValueError):  # the window has ended meanwhile
+        cache.decr(cache_key(limit, who))
+
+
+def take_all(checks: list[tuple[Limit, str]]) -> bool:
+    """Take one from each allowance, or from none of them."""
+    for done, (limit, who) in enumerate(checks):
+        if not take(limit, who):
+            for taken, taken_who in checks[:done]:
+                give_back(taken, taken_who)
+            return False
+    return True
+
+
+def give_back_all(checks: list[tuple[Limit, str]]) -> None:
     for limit, who in checks:
-        # Count every one, so that a refused hit still counts against all its limits.
-        allowed = hit(limit, who) and allowed
-    return allowed
+        give_back(limit, who)
 
 
 def refused(request: HttpRequest, *, referral: bool = False) -> HttpResponse:

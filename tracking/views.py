@@ -546,8 +546,9 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def referral(request: HttpRequest) -> HttpResponse:
     form = forms.ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        # Counted once the form is valid (mistakes never count); the refusal gives 3018/119.
-        if not ratelimit.hit(ratelimit.REFERRAL, ratelimit.address_key(request)):
+        # Only accepted reports count (mistakes never do); the refusal gives 3018 / 119.
+        who = ratelimit.address_key(request)
+        if not ratelimit.take(ratelimit.REFERRAL, who):
             return ratelimit.refused(request, referral=True)
         data = form.cleaned_data
         if data.get("website"):  # honeypot: a robot; answer as if all went well
@@ -560,6 +561,7 @@ def referral(request: HttpRequest) -> HttpResponse:
                 town=data.get("town") or "",
             ))
         except ApplicationError as error:
+            ratelimit.give_back(ratelimit.REFERRAL, who)
             _fail(form, error)
         else:
             return render(request, "tracking/referral_thanks.html")
