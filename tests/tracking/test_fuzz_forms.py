@@ -40,7 +40,7 @@ pytestmark = pytest.mark.django_db
 
 RANDOM = os.environ.get("RELIER_FUZZ_RANDOM") == "1"
 FUZZ = settings(
-    max_examples=200 if RANDOM else 30, derandomize=not RANDOM, deadline=None, database=None,
+    max_examples=200 if RANDOM else 20, derandomize=not RANDOM, deadline=None, database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                            HealthCheck.data_too_large],
 )
@@ -229,3 +229,55 @@ MAPPING_KEYS = st.one_of(
 @given(data=st.dictionaries(MAPPING_KEYS, FIELD.filter(lambda v: v is not None), max_size=6))
 def test_import_mapping(admin_client: Client, import_run_id: int, data: dict[str, Any]) -> None:
     post_and_check(admin_client, f"/parametres/import/{import_run_id}/colonnes/", data)
+
+
+# --- A sweep: each field of each form, in turn, gets each of the worst values ---
+
+WORST = ["a\x00b", "x" * 100_000, "9" * 40, ["a", "b"]]
+FORMS: dict[str, tuple[str, dict[str, str]]] = {
+    "case_create": ("/dossiers/nouveau/", CASE),
+    "case_edit": ("/dossiers/{case}/modifier/", {**CASE, "version": "1"}),
+    "interaction": ("/dossiers/{case}/echanges/", INTERACTION),
+    "team_invite": ("/equipe/", {"email": "recrue@acme.example", "role": "listener"}),
+    "picklist_create": ("/parametres/listes/", {"action": "create", "kind": "programme",
+                                                 "label": "Nouveau", "network_code": ""}),
+    "picklist_rename": ("/parametres/listes/", {"action": "rename", "item": "{item}",
+                                                 "label": "Renommé"}),
+    "picklist_code": ("/parametres/listes/", {"action": "network_code", "item": "{item}",
+                                               "network_code": "code"}),
+    "field_create": ("/parametres/champs/", {"action": "create", "target": "case",
+                                             "label": "Classe", "kind": "choice",
+                                             "required": "1", "help_text": "",
+                                             "choices": "6e\n5e"}),
+    "import_mapping": ("/parametres/import/{run}/colonnes/", {"col_0": "external_id",
+                                                              "col_1": "first_name",
+                                                              "raw_0_1": "x", "val_0_1": "y",
+                                                              "action": "dry_run"}),
+}
+
+
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_sweep_of_the_worst_values(world: World, admin_client: Client, case_id: int,
+                                   import_run_id: int, form: str) -> None:
+    with schema_context(SCHEMA):
+        item_id = PicklistItem.objects.filter(kind="programme").values_list("pk", flat=True)[0]
+    path, valid = FORMS[form]
+    path = path.format(case=case_id, run=import_run_id)
+    valid = {k: v.format(item=item_id) for k, v in valid.items()}
+    for name in valid:
+        for value in WORST:
+            post_and_check(admin_client, path, {**valid, name: value})
+        post_and_check(admin_client, path, {k: v for k, v in valid.items() if k != name})
+
+
+@pytest.mark.parametrize("form", ["referral", "sign_up"])
+def test_sweep_of_the_public_forms(world: World, form: str) -> None:
+    """Accepted: the referral's thanks page (200), the sign-up's progress page (302)."""
+    if form == "referral":
+        client, path, valid, ok = host_client(world.acme), "/signaler", REFERRAL, 200
+    else:
+        client, path, valid, ok = host_client(), "/inscription/", SIGNUP, 302
+    for name in valid:
+        for value in WORST:
+            post_and_check(client, path, {**valid, name: value},
+                           lambda response: response.status_code == ok)
