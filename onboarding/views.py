@@ -18,6 +18,7 @@ from onboarding.forms import AcceptForm, SignUpForm
 from onboarding.models import DPA_VERSION, TERMS_VERSION, SignUp
 from onboarding.services import invitations, signup
 from relier_platform.errors import ApplicationError
+from tenants import ratelimit
 from tenants.services import association_host
 from tracking.access import client_ip
 
@@ -40,6 +41,10 @@ def _url_on(request: HttpRequest, host: str, path: str) -> str:
 def signup_start(request: HttpRequest) -> HttpResponse:
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Only accepted sign-ups count: a person correcting mistakes is never refused.
+        who = ratelimit.address_key(request)
+        if not ratelimit.take(ratelimit.SIGNUP, who):
+            return ratelimit.refused(request)
         data = form.cleaned_data
         if data["website"]:
             # A robot filled the hidden field: answer as if all went well, create nothing.
@@ -52,6 +57,7 @@ def signup_start(request: HttpRequest) -> HttpResponse:
                 accept_dpa=data["accept_dpa"],
             ), ip_address=client_ip(request))
         except ApplicationError as error:
+            ratelimit.give_back(ratelimit.SIGNUP, who)
             _fail(form, error)
         else:
             return redirect("signup_progress", public_id=created.public_id)
@@ -86,9 +92,13 @@ def signup_status(request: HttpRequest, public_id: UUID) -> JsonResponse:
 
 @require_POST
 def signup_resend(request: HttpRequest, public_id: UUID) -> HttpResponse:
+    who = ratelimit.address_key(request)
+    if not ratelimit.take(ratelimit.SIGNUP_RESEND, who):
+        return ratelimit.refused(request)
     try:
         signup.signup_resend(public_id=public_id)
     except ApplicationError as error:
+        ratelimit.give_back(ratelimit.SIGNUP_RESEND, who)
         messages.error(request, error.message)
     else:
         messages.success(request, _("Un nouveau lien vient de vous être envoyé. L'ancien ne "

@@ -3,6 +3,8 @@ invitations, roles, deactivation and hand-over of cases, the plan, the checklist
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,6 +17,7 @@ from onboarding.forms import InviteForm
 from onboarding.services import checklist as checklist_services
 from onboarding.services import invitations, team
 from relier_platform.errors import ApplicationError
+from tenants import ratelimit
 from tenants.models import Association, Role, User
 from tracking.access import admin_of
 from tracking.services.reassign import cases_reassign, open_case_counts
@@ -28,17 +31,28 @@ def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
 
 
+def _invitation_limits(request: HttpRequest) -> list[tuple[ratelimit.Limit, str]]:
+    """An invitation e-mail counts against the admin's and the address's allowance (both
+    keys carry the association's schema: another association's admins are unaffected)."""
+    return [(ratelimit.INVITE_PER_USER, f"user:{_user(request).pk}"),
+            (ratelimit.INVITE_PER_IP, ratelimit.address_key(request))]
+
+
 @require_http_methods(["GET", "POST"])
 def team_page(request: HttpRequest) -> HttpResponse:
     admin_of(request)
     association = _association(request)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        limits = _invitation_limits(request)
+        if not ratelimit.take_all(limits):
+            return ratelimit.refused(request)
         try:
             invitation = invitations.invitation_create(
                 actor=_user(request), association=association,
                 email=form.cleaned_data["email"], role=form.cleaned_data["role"])
         except ApplicationError as error:
+            ratelimit.give_back_all(limits)
             form.add_error(error.field if error.field in form.fields else None,
                            error.message)
         else:
@@ -57,7 +71,8 @@ def team_page(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def _run(request: HttpRequest, action: str, done: str) -> HttpResponse:
+def _run(request: HttpRequest, action: str, done: str,
+         on_refused: Callable[[], None] | None = None) -> HttpResponse:
     """Apply one team action; its message or its refusal goes back to the team page."""
     association, actor = _association(request), _user(request)
     try:
@@ -85,6 +100,8 @@ def _run(request: HttpRequest, action: str, done: str) -> HttpResponse:
                 done = _("%(count)d dossier(s) confié(s) à leur nouveau référent.") % {
                     "count": len(moved)}
     except ApplicationError as error:
+        if on_refused is not None:
+            on_refused()
         messages.error(request, error.message)
     else:
         messages.success(request, done)
@@ -111,7 +128,12 @@ def team_action(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, _("Action inconnue."))
         return redirect("team")
-    return _run(request, *chosen)
+    if chosen[0] != "invitation.resend":
+        return _run(request, *chosen)
+    limits = _invitation_limits(request)
+    if not ratelimit.take_all(limits):
+        return ratelimit.refused(request)
+    return _run(request, *chosen, on_refused=lambda: ratelimit.give_back_all(limits))
 
 
 @require_POST

@@ -6,6 +6,7 @@ DATABASE_URL / REDIS_URL the embedded servers under `.data/` are started (see em
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from psycopg.conninfo import conninfo_to_dict
 
 from relier_platform import embedded
+from relier_platform.headers import content_security_policy, permissions_policy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -48,6 +50,8 @@ SHARED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
+    # Sign-in failures and lockouts (tenants/lockout.py): one count for every host.
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -74,8 +78,13 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     # First: every log line of the request carries its id (platform/requestid.py).
     "relier_platform.requestid.RequestIdMiddleware",
-    "tenants.middleware.TenantMiddleware",
+    # Before the tenant: the security headers (relier_platform/headers.py) go on every
+    # response, the unknown-host page and the sign-in redirects included.
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tenants.middleware.TenantMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -84,12 +93,13 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "tenants.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
     "billing.middleware.ReadOnlyMiddleware",
     "tenants.middleware_offboarding.ClosingMiddleware",
+    # Last, as axes asks: turns a lockout into the French lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -186,6 +196,8 @@ SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # --- People and sign-in ---
 AUTH_USER_MODEL = "tenants.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -204,6 +216,40 @@ ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False
 LOGIN_REDIRECT_URL = "/"
+# Behind N reverse proxies, the client's address is the N-th from the right in
+# X-Forwarded-For (allauth's rate limits, axes and tenants/ratelimit.py all read it so).
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("RELIER_TRUSTED_PROXY_COUNT", default=0)
+# allauth's own limits (per address, per account or per e-mail sent); refusals render
+# templates/429.html. Failed sign-ins are counted by axes alone (below), not here too.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": None,
+    "signup": "5/h/ip",
+    "reset_password": "10/h/ip,3/h/key",
+    "reset_password_from_key": "20/h/ip",
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+    "manage_email": "10/m/user",
+}
+
+# --- Lockout after repeated failures (django-axes; tenants/lockout.py says why each) ---
+AXES_FAILURE_LIMIT = 5  # failures on one account
+RELIER_LOCKOUT_IP_LIMIT = 20  # failures from one address, on any accounts
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # order read by LockoutHandler
+AXES_RESET_ON_SUCCESS = True
+# A locked account stays locked for the cool-off from its last counted failure; tries
+# during the lockout neither count nor extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_FORM_FIELD = "email"
+AXES_USERNAME_CALLABLE = "tenants.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "tenants.lockout.client_ip"
+AXES_HANDLER = "tenants.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "tenants.lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful sign-ins are not logged by axes (personal data kept for nothing).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
 
 # --- Account security (tenants/security.py) ---
 # A second factor (TOTP + recovery codes) is offered to everyone; requiring it for admins and
@@ -228,6 +274,13 @@ CSRF_COOKIE_SECURE = SITE_SCHEME == "https"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# HSTS only where the site is served over HTTPS (SecurityMiddleware sends it on secure
+# requests only); subdomains included: every association lives on one.
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if SITE_SCHEME == "https" else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+CONTENT_SECURITY_POLICY = content_security_policy(base_domain=BASE_DOMAIN)
+PERMISSIONS_POLICY = permissions_policy()
 
 # --- Language: French first, English second ---
 LANGUAGE_CODE = "fr"

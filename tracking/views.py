@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relier_platform.errors import ApplicationError
+from tenants import ratelimit
 from tracking import forms, selectors
 from tracking.access import actor_of, client_ip, requires
 from tracking.models import AuditLog, CustomFieldTarget, PicklistKind
@@ -548,6 +549,10 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def referral(request: HttpRequest) -> HttpResponse:
     form = forms.ReferralForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Only accepted reports count (mistakes never do); the refusal gives 3018 / 119.
+        who = ratelimit.address_key(request)
+        if not ratelimit.take(ratelimit.REFERRAL, who):
+            return ratelimit.refused(request, referral=True)
         data = form.cleaned_data
         if data.get("website"):  # honeypot: a robot; answer as if all went well
             return render(request, "tracking/referral_thanks.html")
@@ -559,6 +564,7 @@ def referral(request: HttpRequest) -> HttpResponse:
                 town=data.get("town") or "",
             ))
         except ApplicationError as error:
+            ratelimit.give_back(ratelimit.REFERRAL, who)
             _fail(form, error)
         else:
             return render(request, "tracking/referral_thanks.html")

@@ -27,6 +27,10 @@ COORDINATOR = "coordination@reseau-navigateur.example"
 @pytest.fixture(scope="module")
 def console_network(world: World, django_db_blocker: Any) -> Network:
     with django_db_blocker.unblock():
+        # Made once per session: test_csp.py uses this fixture too (committed data).
+        existing = Network.objects.filter(name="Réseau Navigateur").first()
+        if existing is not None:
+            return existing
         network = Network.objects.create(name="Réseau Navigateur", agreement_version="1")
         user = User.objects.create_user(COORDINATOR, password=PASSWORD)
         NetworkCoordinator.objects.create(user=user, network=network)

@@ -20,6 +20,7 @@ def test_shared_apps_are_pinned() -> None:
         "allauth.account",
         "allauth.mfa",
         "django_htmx",
+        "axes",
     ]
 
 

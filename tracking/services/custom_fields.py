@@ -36,6 +36,7 @@ from tracking.models import (
     Interaction,
 )
 from tracking.permissions import Actor
+from tracking.services import validation
 from tracking.services.audit import audit_record
 
 MAX_LABEL = 120
@@ -138,6 +139,7 @@ def _blank(raw: Any) -> bool:
 
 def _clean_text(field: CustomField, raw: Any, held: Any) -> Any:
     text = "" if raw is None else str(raw).strip()
+    validation.no_control_characters(text, field=PREFIX + field.key)
     limit = MAX_TEXT if field.kind == CustomFieldKind.TEXT else MAX_LONG_TEXT
     if len(text) > limit:
         raise ApplicationError(
@@ -254,7 +256,7 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _clean_label(label: str) -> str:
-    label = " ".join(str(label).split())
+    label = validation.no_control_characters(" ".join(str(label).split()), field="label")
     if not 1 <= len(label) <= MAX_LABEL:
         raise ApplicationError(
             _("Le libellé doit compter de 1 à %(limit)s caractères.") % {"limit": MAX_LABEL},
@@ -263,7 +265,8 @@ def _clean_label(label: str) -> str:
 
 
 def _clean_help(help_text: str) -> str:
-    help_text = " ".join(str(help_text).split())
+    help_text = validation.no_control_characters(" ".join(str(help_text).split()),
+                                                 field="help_text")
     if len(help_text) > MAX_HELP:
         raise ApplicationError(
             _("L'aide ne peut pas dépasser %(limit)s caractères.") % {"limit": MAX_HELP},
@@ -300,7 +303,7 @@ def _new_choices(existing: list[dict[str, Any]], labels: list[str]) -> list[dict
     seen = {c["label"].casefold() for c in choices}
     codes = {c["code"] for c in choices}
     for raw in labels:
-        label = " ".join(str(raw).split())
+        label = validation.no_control_characters(" ".join(str(raw).split()), field="choices")
         if not label:
             continue
         if len(label) > MAX_LABEL:
@@ -374,7 +377,9 @@ def field_update(*, actor: Actor, field: CustomField, label: str, help_text: str
             archived = set(archived_choices or set())
             updated = []
             for choice in choices:
-                text = " ".join(str(renamed.get(choice["code"], choice["label"])).split())
+                text = validation.no_control_characters(
+                    " ".join(str(renamed.get(choice["code"], choice["label"])).split()),
+                    field="choices")
                 if not 1 <= len(text) <= MAX_LABEL:
                     raise ApplicationError(
                         _("Chaque choix doit compter de 1 à %(limit)s caractères.")

@@ -29,6 +29,7 @@ from tenants.models import Role
 from tracking.defaults import DEFAULT_PICKLISTS
 from tracking.models import PicklistItem, PicklistKind
 from tracking.permissions import Actor
+from tracking.services import validation
 from tracking.services.audit import audit_record
 
 MAX_LABEL = 120
@@ -61,7 +62,7 @@ def _kind(kind: str) -> str:
 
 def clean_label(label: str) -> str:
     """The label with its spaces tidied; 1 to 120 characters."""
-    label = " ".join(str(label).split())
+    label = validation.no_control_characters(" ".join(str(label).split()), field="label")
     if not 1 <= len(label) <= MAX_LABEL:
         raise ApplicationError(
             _("Le libellé doit compter de 1 à %(limit)s caractères.") % {"limit": MAX_LABEL},

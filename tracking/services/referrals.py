@@ -1,22 +1,18 @@
-"""The public referral form: a case at the first stage, the staff told, nothing shown back."""
+"""The public referral form: a case at the first stage, the staff told, nothing shown back.
+(Its rate limit is in the view: tenants.ratelimit.REFERRAL, a 429 page with phone numbers.)"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import current_schema
 from tracking.models import PicklistItem, PicklistKind, Referral
 from tracking.services import validation
 from tracking.services.audit import audit_record
 from tracking.services.cases import CaseData, case_create
-
-RATE_LIMIT = 5  # referrals per address per hour and association
-RATE_WINDOW = 60 * 60
 
 
 @dataclass
@@ -30,26 +26,9 @@ class ReferralData:
     town: str = ""
 
 
-def referral_rate_limited(ip_address: str | None) -> bool:
-    """Count this submission; True when the address sent too many this hour."""
-    key = f"referral-rate:{ip_address or 'unknown'}"  # the cache prefixes the schema
-    if cache.add(key, 1, RATE_WINDOW):
-        return False
-    try:
-        return cache.incr(key) > RATE_LIMIT
-    except ValueError:
-        return False
-
-
 def referral_submit(*, data: ReferralData, ip_address: str | None) -> Referral:
     validation.text_length(data.description, limit=3000, field="description",
                            label=_("La description"))
-    if referral_rate_limited(ip_address):
-        raise ApplicationError(
-            _("Trop de signalements envoyés depuis cette connexion. Réessayez dans une heure "
-              "ou appelez l'association."),
-            code=ErrorCode.NOT_ALLOWED,
-        )
     source = PicklistItem.objects.filter(
         kind=PicklistKind.DETECTION_SOURCE, code="referral_form"
     ).first()

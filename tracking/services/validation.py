@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
@@ -53,6 +54,17 @@ def birth_year(value: int | None, *, on: date | None = None) -> None:
                                            "high": year - YOUNGEST_AGE},
             code=ErrorCode.BIRTH_YEAR_RANGE, field="birth_year",
         )
+
+
+def no_control_characters(text: str, *, field: str) -> str:
+    """Refuse NUL and the other invisible control characters (tabs and line breaks aside):
+    PostgreSQL stores no NUL in text or JSON, and none belongs in what a person typed."""
+    if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r" for c in text):
+        raise ApplicationError(
+            _("Ce texte contient des caractères de contrôle invisibles : retirez-les."),
+            code=ErrorCode.NAME_INVALID, field=field,
+        )
+    return text
 
 
 def text_length(value: str, *, limit: int, field: str, label: str) -> None:
