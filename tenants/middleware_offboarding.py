@@ -4,7 +4,8 @@ Like billing.middleware.ReadOnlyMiddleware: every request that could write (POST
 PATCH, DELETE) on the association's host is refused, except signing in and out, the
 language, switching association and the closure page itself (to cancel). Reading and the
 export (GET) stay open. The referral form is closed too: a young person's referral must
-not go to an association that is leaving (the page says so).
+not go to an association that is leaving (and would not be in its export); the refusal
+gives the national help lines (3018, 119, 17/112), as the rate limit's refusal does.
 """
 
 from __future__ import annotations
@@ -32,5 +33,6 @@ class ClosingMiddleware:
         if (closing and request.method not in SAFE_METHODS
                 and not request.path.startswith(WRITABLE_PREFIXES)):
             return render(request, "tenants/offboarding/read_only.html",
-                          {"association": tenant}, status=403)
+                          {"association": tenant,
+                           "referral": request.path.startswith("/signaler")}, status=403)
         return self.get_response(request)

@@ -313,6 +313,22 @@ def test_a_closing_association_is_read_only_but_readable(
                                      actor=admin).exists()
 
 
+def test_a_referral_to_a_closing_association_is_refused_with_the_help_lines(
+    closing: tuple[Association, User],
+) -> None:
+    association, admin = closing
+    _request(association, admin)
+    anonymous = host_client(association)
+    refused = anonymous.post("/signaler", {
+        "referrer_kind": "parent", "referrer_name": "Un parent",
+        "referrer_contact": "parent@example.org", "description": "Ma fille est harcelée."})
+    assert refused.status_code == 403
+    page = refused.content.decode()
+    assert "3018" in page and "119" in page
+    with schema_context(association.schema_name):
+        assert Case.objects.count() == 3
+
+
 def test_a_wrong_slug_changes_nothing(closing: tuple[Association, User]) -> None:
     association, admin = closing
     client = signed_in(admin, association)
