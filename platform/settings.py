@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    "tenants.mfa.SecondFactorRequiredMiddleware",
     "billing.middleware.ReadOnlyMiddleware",
 ]
 
@@ -186,11 +187,13 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False
 LOGIN_REDIRECT_URL = "/"
 
-# --- Account security (tenants/security.py) ---
-# A second factor (TOTP + recovery codes) is offered to everyone; requiring it for admins and
-# psychologists is not done yet (issue #8).
+# --- Account security (tenants/mfa.py, tenants/security.py) ---
+# A second factor (TOTP + recovery codes) is offered to everyone, required of admins,
+# psychologists and operators. Changing a factor or the password ends the other sessions.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Relier"
+# Exports and access changes need a sign-in or re-authentication less than this old.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 # Sessions end after this long without a request, and this long after sign-in anyway.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
