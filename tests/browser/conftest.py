@@ -153,7 +153,7 @@ def second_factor(page: Any, live_url: str, host: str, email: str,
         path = urlsplit(page.url).path
         if path.startswith("/accounts/2fa/authenticate/"):
             assert email in TOTP_SECRETS, f"{email} has a TOTP set up outside Chromium"
-            page.get_by_label("Code", exact=True).fill(_fresh_code(TOTP_SECRETS[email], typed))
+            page.get_by_label("Code").fill(_fresh_code(TOTP_SECRETS[email], typed))
             typed = int(time.time()) // 30
             page.get_by_role("button", name="Connexion", exact=True).click()
         elif path.startswith("/accounts/reauthenticate/"):
