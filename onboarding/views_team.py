@@ -19,8 +19,12 @@ from onboarding.services import invitations, team
 from relier_platform.errors import ApplicationError
 from tenants import ratelimit
 from tenants.models import Association, Role, User
+from tenants.security import reauthentication_check
 from tracking.access import admin_of
 from tracking.services.reassign import cases_reassign, open_case_counts
+
+# Who may see what changes: asked only after a recent sign-in or re-authentication.
+ACCESS_CHANGES = frozenset({"member.role", "member.deactivate", "member.reactivate"})
 
 
 def _association(request: HttpRequest) -> Association:
@@ -128,6 +132,8 @@ def team_action(request: HttpRequest) -> HttpResponse:
     if chosen is None:
         messages.error(request, _("Action inconnue."))
         return redirect("team")
+    if chosen[0] in ACCESS_CHANGES:
+        reauthentication_check(request)
     if chosen[0] != "invitation.resend":
         return _run(request, *chosen)
     limits = _invitation_limits(request)

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.MembershipMiddleware",
+    "tenants.mfa.SecondFactorRequiredMiddleware",
     "billing.middleware.ReadOnlyMiddleware",
     "tenants.middleware_offboarding.ClosingMiddleware",
     # Last, as axes asks: turns a lockout into the French lockout page.
@@ -251,11 +252,13 @@ AXES_HTTP_RESPONSE_CODE = 429
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
-# --- Account security (tenants/security.py) ---
-# A second factor (TOTP + recovery codes) is offered to everyone; requiring it for admins and
-# psychologists is not done yet (issue #8).
+# --- Account security (tenants/mfa.py, tenants/security.py) ---
+# A second factor (TOTP + recovery codes) is offered to everyone, required of admins,
+# psychologists and operators. Changing a factor or the password ends the other sessions.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Relier"
+# Exports and access changes need a sign-in or re-authentication less than this old.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 # Sessions end after this long without a request, and this long after sign-in anyway.
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)

@@ -1,10 +1,15 @@
 """URLs of the platform site (public host): landing, sign-in, operators' admin."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
 from relier_platform import views
 from tenants import views_console
+
+# Operators sign in through allauth (password, then their TOTP code), never through the
+# Django admin's own form, which knows nothing of second factors.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", views.landing, name="landing"),

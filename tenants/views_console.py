@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tenants import indicators as cat
 from tenants import published
+from tenants.security import sensitive_action
 from tenants.services import audit
 
 
@@ -94,6 +95,7 @@ def network_publish_now(request: HttpRequest, network_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@sensitive_action
 def network_export(request: HttpRequest, network_id: int) -> HttpResponse:
     network = published.access_network(request.user, network_id)  # type: ignore[arg-type]
     periods = published.published_periods(network)

@@ -4,11 +4,18 @@ rolled back (DDL included: PostgreSQL's DDL is transactional)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from allauth.account.internal.flows.login import (
+    _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+    AUTHENTICATION_METHODS_SESSION_KEY,
+)
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -23,6 +30,8 @@ from tenants.services import (
 )
 
 PASSWORD = "mot-de-passe-de-test-42"
+# The TOTP secret of the authenticators tests give people (base32, 20 bytes).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 @dataclass
@@ -115,11 +124,39 @@ def host_client(association: Association | None = None, **kwargs: object) -> Cli
     return Client(HTTP_HOST=host, **kwargs)  # type: ignore[arg-type]
 
 
-def signed_in(user: User, association: Association | None = None) -> Client:
-    """A client signed in on one host: its session is stored in that host's schema."""
+def totp_give(user: User, secret: str = TOTP_SECRET) -> Authenticator:
+    """The person's TOTP authenticator, made with allauth's own API if they have none."""
+    existing = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).first()
+    return existing or TOTP.activate(user, secret).instance
+
+
+def totp_code(secret: str = TOTP_SECRET, at: float | None = None) -> str:
+    """The code an authenticator app shows for `secret` now (or at `at`)."""
+    return format_hotp_value(hotp_value(secret, int(time.time() if at is None else at) // 30))
+
+
+def signed_in(user: User, association: Association | None = None, *,
+              second_factor: bool = True) -> Client:
+    """A client signed in on one host: its session is stored in that host's schema.
+
+    As if the person had just signed in with their password and a TOTP code: they get an
+    authenticator (tenants/mfa.py requires one of admins and psychologists) and the
+    session records both proofs, as allauth's sign-in does (a sensitive action right after
+    it needs no re-authentication). `second_factor=False`: a password-only sign-in of
+    someone without an authenticator."""
     client = host_client(association)
+    if second_factor:
+        totp_give(user)
     with schema_context(association.schema_name if association else "public"):
         client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        session = client.session
+        now = time.time()
+        proofs = [{"method": "password", "at": now, "email": user.email}]
+        if second_factor:
+            proofs.append({"method": "mfa", "at": now, "type": "totp"})
+        session[AUTHENTICATION_METHODS_SESSION_KEY] = proofs
+        session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+        session.save()
     return client
 
 

@@ -2,7 +2,8 @@
 
 The figures page and its downloads need FIGURES_READ (aggregates only); the case list
 downloads need EXPORT and go through `selectors.case_list`, so they hold exactly the cases
-the person may see. Every download is written to the audit log.
+the person may see. Every download needs a recent sign-in or re-authentication
+(tenants.security.sensitive_action) and is written to the audit log.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from tenants.security import sensitive_action
 from tracking import exports, selectors
 from tracking.access import client_ip, requires
 from tracking.figures import (
@@ -167,12 +169,14 @@ def _figures_download(request: HttpRequest, writer: FiguresWriter) -> HttpRespon
 
 @require_GET
 @requires(Capability.FIGURES_READ)
+@sensitive_action
 def figures_csv(request: HttpRequest) -> HttpResponse:
     return _figures_download(request, exports.figures_csv)
 
 
 @require_GET
 @requires(Capability.FIGURES_READ)
+@sensitive_action
 def figures_xlsx(request: HttpRequest) -> HttpResponse:
     return _figures_download(request, exports.figures_xlsx)
 
@@ -195,11 +199,13 @@ def _cases_download(request: HttpRequest, writer: CasesWriter) -> HttpResponse:
 
 @require_GET
 @requires(Capability.EXPORT)
+@sensitive_action
 def case_export_csv(request: HttpRequest) -> HttpResponse:
     return _cases_download(request, exports.cases_csv)
 
 
 @require_GET
 @requires(Capability.EXPORT)
+@sensitive_action
 def case_export_xlsx(request: HttpRequest) -> HttpResponse:
     return _cases_download(request, exports.cases_xlsx)

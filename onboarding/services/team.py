@@ -4,16 +4,14 @@ sessions. Every change writes an audit entry (tenants.AuditEntry)."""
 
 from __future__ import annotations
 
-from django.contrib.sessions.models import Session
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tenants.utils import schema_context
 
 from billing.services import subscription_seats_changed
 from onboarding.services.invitations import _lock_association, _role, seat_check
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Membership, Role, User
+from tenants.security import sessions_end
 from tenants.services import audit, membership_deactivate
 
 
@@ -56,19 +54,6 @@ def member_role_change(*, actor: User, membership: Membership, role: str) -> Mem
         audit("membership.sessions_ended", actor=actor, association=locked.association,
               user_id=locked.user_id, sessions=ended)
     return locked
-
-
-def sessions_end(*, schema_name: str, user_id: int) -> int:
-    """Delete the person's sessions in one association's schema (sessions live there:
-    a session opened on its host); returns how many were ended. An association's live
-    sessions are few (12-hour cookies, a small team): decoding them is cheap."""
-    ended = 0
-    with schema_context(schema_name):
-        for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-            if session.get_decoded().get("_auth_user_id") == str(user_id):
-                session.delete()
-                ended += 1
-    return ended
 
 
 def member_deactivate(*, actor: User, membership: Membership) -> Membership:

@@ -4,12 +4,16 @@ server on the test database. Skipped, saying so, where Chromium is not installed
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+
+from tests.conftest import PASSWORD, totp_code
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -42,6 +46,28 @@ def live_url(world: Any, django_db_blocker: Any) -> Iterator[str]:
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
+
+
+# The TOTP secret of each person who set one up in Chromium during this run, by e-mail: the
+# next sign-in types the code an authenticator app would show.
+TOTP_SECRETS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _factors_set_up_here_are_removed(django_db_setup: None, django_db_blocker: Any,
+                                     ) -> Iterator[None]:
+    """Browser tests commit what they do; the second factors people set up here would then
+    meet the later tests of this run, which sign the same people in without a code. They
+    are removed when the browser tests end (and with them, those people's sessions)."""
+    from allauth.mfa.models import Authenticator
+    from django.db.models import Max
+
+    with django_db_blocker.unblock():
+        last = Authenticator.objects.aggregate(last=Max("pk"))["last"] or 0
+    yield
+    with django_db_blocker.unblock():
+        Authenticator.objects.filter(pk__gt=last).delete()
+    TOTP_SECRETS.clear()
 
 
 @pytest.fixture(scope="session")
@@ -93,3 +119,58 @@ def unlabelled_fields(page: Any) -> list[str]:
         .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
                       && !el.getAttribute('aria-labelledby'))
         .map(el => el.name || el.id)"""))
+
+
+def sign_in(page: Any, live_url: str, host: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the real forms, from the host's home page; then the second factor
+    (tenants/mfa.py): type the code of an authenticator set up earlier in this run, or set
+    one up as its owner would — the page shows the secret an app would scan. Ends on the
+    host's home page."""
+    page.goto(url(live_url, host, "/"))
+    assert "/accounts/login/" in page.url
+    assert unlabelled_fields(page) == []
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+    second_factor(page, live_url, host, email, password)
+
+
+def _fresh_code(secret: str, refused_step: int | None = None) -> str:
+    """The code of the current 30 s step; never one about to expire, nor the one just
+    refused (allauth accepts each code once: the same person signing in twice in 30 s)."""
+    if 30 - time.time() % 30 < 2 or int(time.time()) // 30 == refused_step:
+        time.sleep(30 - time.time() % 30 + 0.1)
+    return totp_code(secret)
+
+
+def second_factor(page: Any, live_url: str, host: str, email: str,
+                  password: str = PASSWORD) -> None:
+    """Go through whatever the sign-in asks after the password: a TOTP code, the password
+    again (before setting one up), setting one up, the recovery codes shown after it."""
+    typed: int | None = None  # the 30 s step of the last code typed here
+    for _step in range(6):
+        path = urlsplit(page.url).path
+        if path.startswith("/accounts/2fa/authenticate/"):
+            assert email in TOTP_SECRETS, f"{email} has a TOTP set up outside Chromium"
+            page.get_by_label("Code").fill(_fresh_code(TOTP_SECRETS[email], typed))
+            typed = int(time.time()) // 30
+            page.get_by_role("button", name="Connexion", exact=True).click()
+        elif path.startswith("/accounts/reauthenticate/"):
+            page.get_by_label("Mot de passe").fill(password)
+            page.get_by_role("button", name="Confirmer", exact=True).click()
+        elif path.startswith("/accounts/2fa/totp/activate/"):
+            assert unlabelled_fields(page) == []
+            secret = page.get_by_label("Secret d'authentification").input_value()
+            page.get_by_label("Code de l'authentificateur").fill(_fresh_code(secret))
+            page.get_by_role("button", name="Activer", exact=True).click()
+            page.wait_for_load_state()
+            if "/accounts/2fa/recovery-codes/" in page.url:
+                TOTP_SECRETS[email] = secret
+            continue
+        elif path.startswith("/accounts/2fa/recovery-codes/"):
+            page.goto(url(live_url, host, "/"))
+        else:
+            return
+        page.wait_for_load_state()
+    raise AssertionError(f"still in the sign-in steps: {page.url}")

@@ -31,8 +31,7 @@ from tests.billing.conftest import (  # noqa: F401 (fixtures)
     stripe_prices,
 )
 from tests.billing.test_entitlements import fail_a_renewal
-from tests.browser.conftest import url
-from tests.browser.test_foundation_pages import sign_in
+from tests.browser.conftest import sign_in, url
 from tests.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.browser

@@ -15,8 +15,7 @@ from tenants.networks import network_join
 from tenants.publication import network_publish
 from tenants.services import association_create
 from tenants.tasks import association_contribute_task
-from tests.browser.conftest import url
-from tests.browser.test_foundation_pages import sign_in
+from tests.browser.conftest import sign_in, url
 from tests.browser.test_tracking_pages import check_page
 from tests.conftest import PASSWORD, World
 from tests.tracking.factories import item, make_case

@@ -9,20 +9,10 @@ from django.conf import settings
 
 from tenants.models import Role, User
 from tenants.services import membership_create
-from tests.browser.conftest import screenshot, unlabelled_fields, url
+from tests.browser.conftest import screenshot, sign_in, url
 from tests.conftest import PASSWORD, World
 
 pytestmark = pytest.mark.browser
-
-
-def sign_in(page: Any, live_url: str, host: str, email: str) -> None:
-    page.goto(url(live_url, host, "/"))
-    assert "/accounts/login/" in page.url
-    assert unlabelled_fields(page) == []
-    page.get_by_label("Adresse e-mail").fill(email)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_load_state()
 
 
 def test_sign_in_and_home_on_laptop_and_phone(world: World, live_url: str, page: Any) -> None:

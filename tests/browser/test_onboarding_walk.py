@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 
 from onboarding.models import SignUp
 from tenants.models import Membership, User
-from tests.browser.conftest import url
+from tests.browser.conftest import second_factor, url
 from tests.browser.test_tracking_pages import check_page, submit
 from tests.conftest import World
 
@@ -74,6 +74,9 @@ def test_an_association_signs_up_invites_a_psychologist_who_opens_a_case(
 
     submit(page, lambda: page.get_by_role("button", name="Entrer dans mon espace").click())
     assert page.url.startswith(f"http://{HOST}:")
+    # An admin: the password again (the pass between hosts proves nothing), then a TOTP.
+    assert "/accounts/reauthenticate/" in page.url, page.url
+    second_factor(page, live_url, HOST, DIRECTOR, PASSWORD)
     assert page.get_by_role("heading", level=1).inner_text() == (
         "Bienvenue dans l'espace de Entraide Walk")
     checklist = page.locator("#demarrage")
@@ -99,6 +102,7 @@ def test_an_association_signs_up_invites_a_psychologist_who_opens_a_case(
             "button", name="Créer mon compte et rejoindre l'équipe").click())
         assert psy_page.url.startswith(f"http://{HOST}:")
         assert psy_page.locator(".who").inner_text() == f"{PSY} · Psychologue"
+        second_factor(psy_page, live_url, HOST, PSY, PASSWORD)  # a psychologist: a TOTP
 
         psy_page.goto(url(live_url, HOST, "/dossiers/nouveau/"))
         psy_page.get_by_label("Commune").fill("Saint-Denis")

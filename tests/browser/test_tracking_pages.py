@@ -16,8 +16,7 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Role, User
 from tenants.services import membership_create
-from tests.browser.conftest import screenshot, unlabelled_fields, url
-from tests.browser.test_foundation_pages import sign_in
+from tests.browser.conftest import screenshot, sign_in, unlabelled_fields, url
 from tests.conftest import PASSWORD, World
 from tests.tracking.factories import actor, item, log_interaction, make_case
 

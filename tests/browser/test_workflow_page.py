@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.test_foundation_pages import sign_in
+from tests.browser.conftest import sign_in
 from tests.browser.test_tracking_pages import HOST, check_page, go
 from tests.conftest import World
 

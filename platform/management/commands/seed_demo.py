@@ -121,6 +121,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(_("Démo prête. Mot de passe pour tous : %s")
                                              % DEMO_PASSWORD))
+        self.stdout.write(_("Opérateur, administrateurs et psychologues : une application "
+                            "d'authentification (TOTP) est demandée à la première connexion."))
         for label, url, email in lines:
             self.stdout.write(f"  {label:<45} {email:<34} {url}")
         self.fill_activity()
