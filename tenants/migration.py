@@ -124,11 +124,15 @@ def get_executor(codename: str | None = None) -> type[MigrationExecutor]:
             if tenants != [self.PUBLIC_SCHEMA_NAME] and not self.options.get("schema_name"):
                 ensure_template_schema()
                 tenants.insert(0, template_schema_name())
+            # `migrate_schemas` ran the system checks once already; without this, the
+            # command line (not call_command) ran them again in every schema.
+            options: dict[str, Any] = self.options
+            options["skip_checks"] = True
             count = len(tenants)
             tenants, skipped = schemas_to_migrate(
-                tenants, self.options, using=self.options.get("database") or "default"
+                tenants, options, using=options.get("database") or "default"
             )
-            if skipped and int(self.options.get("verbosity", 1)) >= 1:
+            if skipped and int(options.get("verbosity", 1)) >= 1:
                 sys.stdout.write(
                     f"migrate_schemas: {skipped} of {count} schema(s) have every migration "
                     "applied and were skipped.\n"
