@@ -48,6 +48,16 @@ def parse_args() -> argparse.Namespace:
         "--database", default="relier_bench",
         help="name of the throw-away database, dropped and re-created (relier_bench)",
     )
+    add_reuse_arguments(parser)
+    parser.add_argument(
+        "--one-connection", type=int, default=0, metavar="N",
+        help="after the levels, create N more associations on ONE connection (as before "
+             "tenants.provisioning.connection_fresh) and show how the clone slows down",
+    )
+    parser.add_argument(
+        "--no-reused-connection", dest="reused_connection", action="store_false",
+        help="skip the third path (a clone on a connection that has read every schema)",
+    )
     args = parser.parse_args()
     try:
         args.existing = sorted({int(n) for n in args.existing.split(",") if n.strip()})
@@ -56,6 +66,18 @@ def parse_args() -> argparse.Namespace:
     if args.runs < 1 or not args.existing or args.existing[0] < 0:
         parser.error("--runs must be at least 1 and --existing numbers at least 0")
     return args
+
+
+def add_reuse_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep", action="store_true",
+        help="leave the database at the end (to re-run with --reuse)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="use the database as left by an earlier --keep run instead of re-creating it "
+             "(its associations count towards --existing); implies --keep",
+    )
 
 
 # --- The throw-away database -------------------------------------------------------------
@@ -85,6 +107,12 @@ def create_database(params: dict[str, Any], name: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
+def database_exists(params: dict[str, Any], name: str) -> bool:
+    with admin_connect(params) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() \
+            is not None
+
+
 def drop_database(params: dict[str, Any], name: str) -> None:
     with admin_connect(params) as conn:
         conn.execute(DROP.format(sql.Identifier(name)))
@@ -111,11 +139,58 @@ def migration_path() -> Iterator[None]:
 
     from tenants.models import Association
 
+    def create_schema(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # Every migration runs inside the provisioning transaction here (as savepoints):
+        # foreign keys are checked at once, or tracking/0008's ALTER TABLE would meet the
+        # deferred checks of 0004's rows ("pending trigger events").
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        return TenantMixin.create_schema(self, *args, **kwargs)
+
     with (
         override_settings(TENANT_CREATION_FAKES_MIGRATIONS=False),
-        mock.patch.object(Association, "create_schema", TenantMixin.create_schema),
+        mock.patch.object(Association, "create_schema", create_schema),
     ):
         yield
+
+
+@contextlib.contextmanager
+def reused_connection() -> Iterator[None]:
+    """Provisioning as it ran before `tenants.provisioning.connection_fresh`: on whatever
+    connection the caller has, whatever its backend has cached."""
+    from unittest import mock
+
+    with mock.patch("tenants.provisioning.connection_fresh", return_value=False):
+        yield
+
+
+def touch_every_schema() -> tuple[int, float]:
+    """Read every table of every association schema on this connection, as a worker does
+    that computed every association's contribution: its backend then caches them all.
+    Returns (schemas, seconds)."""
+    from django.db import connection
+
+    from relier_platform.tenancy import db
+
+    start = time.perf_counter()
+    db().set_schema_to_public()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT n.nspname, array_agg(c.relname ORDER BY c.relname)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+               WHERE n.nspname LIKE 'a\\_%' AND c.relkind = 'r' GROUP BY n.nspname"""
+        )
+        schemas = cursor.fetchall()
+        quote = connection.ops.quote_name
+        for schema, tables in schemas:
+            # One round trip per schema; planning each SELECT opens the table and its
+            # indexes. Autocommit: the locks go at the end of each schema.
+            cursor.execute(";".join(
+                f"SELECT 1 FROM {quote(schema)}.{quote(t)} LIMIT 1" for t in tables
+            ))
+    return len(schemas), time.perf_counter() - start
 
 
 def create(slug: str) -> None:
@@ -241,9 +316,13 @@ def warm_up() -> None:
 
 def populate(target: int, counter: list[int]) -> list[float]:
     """Create associations (by cloning) until `target` exist; return the time of each."""
+    from tenants.models import Association
+
     spent: list[float] = []
     while association_count() < target:
         counter[0] += 1
+        if Association.objects.filter(slug=f"pre-{counter[0]}").exists():
+            continue  # a database reused from an earlier run
         spent.append(timed_create(f"pre-{counter[0]}"))
     return spent
 
@@ -253,37 +332,83 @@ def load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def measure(level: int, runs: int) -> dict[str, Any]:
-    """Alternate the two paths, `runs` times each, so that both see the same database."""
+def one_connection(count: int) -> None:
+    """Create `count` associations on the same connection, then one on a new connection:
+    the clone's cost grows with the schemas the backend has created."""
+    from django.db import connection
+
+    from relier_platform.tenancy import db
+
+    db().set_schema_to_public()
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    stamp = int(time.time())
+    spent: list[float] = []
+    tenth = max(1, count // 10)
+    with reused_connection():
+        for i in range(count):
+            spent.append(timed_create(f"same-{stamp}-{i}"))
+            if (i + 1) % tenth == 0:
+                print(f"  on one connection: associations {i + 2 - tenth}-{i + 1}: "
+                      f"median {statistics.median(spent[-tenth:]):.3f} s ({load()})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] == pid, "the connection changed"
+    fresh = [timed_create(f"fresh-{stamp}-{i}") for i in range(3)]
+    print(f"  then on a new connection each (the product's path): "
+          f"{summary(fresh)}")
+
+
+def measure(level: int, runs: int, *, reused: bool) -> dict[str, Any]:
+    """Alternate the paths, `runs` times each, so that they see the same database. The
+    third one (`reused`) clones on a connection that has first read every schema."""
     from tenants.services import schema_name_for
 
     clone: list[float] = []
     migrate: list[float] = []
+    on_reused: list[float] = []
     for run in range(runs):
         clone.append(timed_create(f"clone-{level}-{run}"))
         with migration_path():
             migrate.append(timed_create(f"migr-{level}-{run}"))
+        if reused:
+            touched, seconds = touch_every_schema()
+            if run == 0:
+                print(f"  (reading every table of {touched} schemas on one connection: "
+                      f"{seconds:.1f} s)")
+            with reused_connection():
+                on_reused.append(timed_create(f"reus-{level}-{run}"))
     differences = fingerprint_differences(
         schema_name_for(f"clone-{level}-0"), schema_name_for(f"migr-{level}-0")
     )
     for line in differences:
         print(f"  DIFFERENCE {line}")
-    return {"clone": clone, "migrate": migrate, "same_schema": not differences}
+    return {"clone": clone, "migrate": migrate, "reused": on_reused,
+            "same_schema": not differences}
 
 
 def summary(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
-def in_bench_database(database: str, body: Callable[[], int], *, keep: bool = False) -> int:
+def in_bench_database(
+    database: str, body: Callable[[], int], *, keep: bool = False, reuse: bool = False
+) -> int:
     """Create the throw-away database, point Django at it, run `body`, drop it (unless
-    `keep`). Shared by every bench script."""
+    `keep`). With `reuse`, an existing database of that name is used as it is (and kept).
+    Shared by every bench script."""
     params = server_params()
     dev_name = params.get("dbname", "relier")
     if database in {dev_name, "relier", "postgres", "template0", "template1"}:
         sys.exit(f"Refusing to use {database!r} as the throw-away bench database.")
 
-    create_database(params, database)
+    keep = keep or reuse
+    if reuse and database_exists(params, database):
+        print(f"Reusing the database {database!r} left by an earlier run.")
+    else:
+        create_database(params, database)
     # settings.py reads DATABASE_URL when it is imported (by django.setup() below).
     os.environ["DATABASE_URL"] = make_conninfo(**{**params, "dbname": database})
     try:
@@ -313,7 +438,7 @@ def main() -> int:
 
         return run(args, call_command)
 
-    return in_bench_database(args.database, body)
+    return in_bench_database(args.database, body, keep=args.keep, reuse=args.reuse)
 
 
 def run(args: argparse.Namespace, call_command: Callable[..., Any]) -> int:
@@ -352,16 +477,23 @@ def run(args: argparse.Namespace, call_command: Callable[..., Any]) -> int:
                 f"{sum(spent):.1f} s: first {tenth} {statistics.mean(spent[:tenth]):.3f} s "
                 f"each, last {tenth} {statistics.mean(spent[-tenth:]):.3f} s each ({load()})"
             )
-        result = measure(existing, args.runs)
+        result = measure(existing, args.runs, reused=args.reused_connection)
         results.append((existing, result))
+        reused = (f", clone on a connection that read every schema "
+                  f"{summary(result['reused'])}" if result["reused"] else "")
         print(
             f"  {existing} existing: clone {summary(result['clone'])}, "
-            f"migrations {summary(result['migrate'])} ({load()})"
+            f"migrations {summary(result['migrate'])}{reused} ({load()})"
         )
+
+    if args.one_connection:
+        print(f"\n{args.one_connection} associations created on one connection ({load()})")
+        one_connection(args.one_connection)
 
     header = (
         f"{'existing':>8}  {'clone median':>12}  {'clone min-max':>13}  "
-        f"{'migrations median':>17}  {'migr. min-max':>13}  {'ratio':>6}  same schema"
+        f"{'migrations median':>17}  {'migr. min-max':>13}  {'ratio':>6}  "
+        f"{'reused conn.':>12}  same schema"
     )
     print("\n" + header)
     print("-" * len(header))
@@ -376,14 +508,18 @@ def run(args: argparse.Namespace, call_command: Callable[..., Any]) -> int:
             f"{min(result['clone']):>6.3f}-{max(result['clone']):<6.3f}  "
             f"{migrate_median:>17.3f}  "
             f"{min(result['migrate']):>6.3f}-{max(result['migrate']):<6.3f}  "
-            f"{ratio:>5.1f}x  {'yes' if result['same_schema'] else 'NO'}"
+            f"{ratio:>5.1f}x  "
+            f"{statistics.median(result['reused']) if result['reused'] else float('nan'):>12.3f}  "
+            f"{'yes' if result['same_schema'] else 'NO'}"
         )
     print(
         "\n(existing = associations at the start of the level; each run adds one by each "
         "path. ratio = migrations median / clone median. same schema = the first cloned and "
         "the first migrated schema have the same columns, defaults, indexes, constraints, "
         "triggers, functions, sequences and their next values, row counts and applied "
-        "migrations.)"
+        "migrations. reused conn. = median of the clone run on a connection that has "
+        "just read every table of every association schema, as it ran before "
+        "tenants.provisioning.connection_fresh.)"
     )
 
     fast_enough = all(ratio >= GOAL_SPEEDUP for _, ratio, _, _ in verdicts)

@@ -136,6 +136,25 @@ def clone_script(template: str) -> str:
     return script
 
 
+def connection_fresh() -> bool:
+    """Start provisioning on a new database connection, when the caller holds no
+    transaction open; True when the old one was closed.
+
+    PostgreSQL keeps a relation and catalog cache per backend. On a backend that had
+    created and filled ~700 schemas (a bench script), the clone's ~150 DDL statements took
+    2-3 s instead of 0.15 s on a new backend, CPU-bound in PostgreSQL. (Having only read
+    every schema, as a worker that computed every contribution has, did not slow it:
+    bench/RESULTS.md, section 1.) A new backend costs a few milliseconds to open and
+    starts with empty caches, so provisioning, which is rare, always takes one. Inside a
+    transaction the connection cannot change: the callers (`association_create`,
+    `signup_provision`) call this before opening theirs.
+    """
+    if connection.in_atomic_block:
+        return False
+    connection.close()
+    return True
+
+
 def clone_template_schema(schema_name: str) -> None:
     """Create `schema_name` as a copy of the template (structure and rows), in the
     current transaction."""

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import db
+from tenants import provisioning
 from tenants.models import (
     Association,
     AuditEntry,
@@ -125,6 +126,9 @@ def association_create(
 ) -> ProvisionedAssociation:
     """Create an association: its schema (cloned from the template), its domain, its first
     admin's account (or the existing one) and membership. All or nothing."""
+    # The clone's DDL is slow on a backend that has touched many schemas: use a new one
+    # when the caller holds no transaction (see connection_fresh).
+    provisioning.connection_fresh()
     slug = validate_slug(slug)
     name = _validate_name(name)
     admin_email = _validate_email(admin_email)
