@@ -198,31 +198,41 @@ def _as_datetime(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, 0, tzinfo=timezone.get_current_timezone())
 
 
-def case_timeline(*, actor: Actor, case: Case, limit: int = 200) -> list[TimelineEntry]:
-    """Everything about a case, newest first. Clinical notes are not loaded unless the
-    actor may read them."""
+# Entries of the case page's timeline per page: a case followed for years has thousands of
+# exchanges; the page shows the latest ones and links to older pages (bench/RESULTS.md, 3).
+TIMELINE_PAGE_SIZE = 50
+
+
+def case_timeline(*, actor: Actor, case: Case, limit: int = TIMELINE_PAGE_SIZE,
+                  offset: int = 0) -> list[TimelineEntry]:
+    """Everything about a case, newest first: `limit` entries after the `offset` newest.
+    Clinical notes are not loaded unless the actor may read them. Each source is read up to
+    offset + limit rows (in a stable order, ids breaking ties) and the four are merged."""
+    upto = offset + limit
     interactions = (
         Interaction.objects.filter(cases=case)
         .select_related("kind", "staff", "partner")
-        .order_by("-occurred_at")[:limit]
+        .order_by("-occurred_at", "-id")[:upto]
     )
     if not actor.can(Capability.CLINICAL):
         interactions = interactions.defer("clinical_note")
     attendances = (
         Attendance.objects.filter(case=case)
         .select_related("session__group")
-        .order_by("-session__held_on")[:limit]
+        .order_by("-session__held_on", "-id")[:upto]
     )
-    events = CaseEvent.objects.filter(case=case).select_related("actor")[:limit]
-    assessments = ImpactAssessment.objects.filter(case=case).order_by("-assessed_on")[:limit]
+    events = CaseEvent.objects.filter(case=case).select_related("actor").order_by(
+        "-at", "-id")[:upto]
+    assessments = ImpactAssessment.objects.filter(case=case).order_by(
+        "-assessed_on", "-id")[:upto]
     entries = [TimelineEntry(i.occurred_at, "interaction", i) for i in interactions]
     entries += [TimelineEntry(_as_datetime(a.session.held_on), "attendance", a)
                 for a in attendances]
     entries += [TimelineEntry(e.at, "event", e) for e in events]
     entries += [TimelineEntry(_as_datetime(s.assessed_on), "assessment", s)
                 for s in assessments]
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
+    entries.sort(key=lambda e: e.at, reverse=True)  # stable: same order on every page
+    return entries[offset:upto]
 
 
 def impact_evolution(case: Case) -> list[ImpactAssessment]:

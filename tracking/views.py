@@ -147,7 +147,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.access_case(actor, case_id)
     clinical = actor.can(Capability.CLINICAL)
     audit_record(actor=actor, action="case.read", obj=case, ip_address=client_ip(request))
-    timeline = selectors.case_timeline(actor=actor, case=case)
+    # One page of the timeline (?chronologie=N), one entry more to know if older ones exist.
+    timeline_page = min(max(_int(request.GET.get("chronologie")) or 1, 1), 10_000)
+    size = selectors.TIMELINE_PAGE_SIZE
+    timeline = selectors.case_timeline(actor=actor, case=case, limit=size + 1,
+                                       offset=(timeline_page - 1) * size)
+    timeline_has_older = len(timeline) > size
+    timeline = timeline[:size]
     if clinical and any(e.kind == "interaction" and e.obj.clinical_note for e in timeline):
         audit_record(actor=actor, action="clinical.read", obj=case,
                      ip_address=client_ip(request))
@@ -159,7 +165,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             entry.obj.shown_custom = custom_fields.shown_values(interaction_fields,
                                                                 entry.obj.custom)
     return render(request, "tracking/case_detail.html", {
-        "case": case, "timeline": timeline,
+        "case": case, "timeline": timeline, "timeline_page": timeline_page,
+        "timeline_has_older": timeline_has_older,
         "custom_values": custom_fields.shown_values(
             list(custom_fields.field_list(CustomFieldTarget.CASE, include_archived=True)),
             case.custom), "clinical": clinical, "can_edit": can_edit,
