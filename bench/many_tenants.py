@@ -46,7 +46,8 @@ from provisioning import in_bench_database, quiet
 from serving import ROOT, ensure_wrk, gunicorn, load, rss_mib, run_wrk, status_kib
 
 LUA = r"""
--- Round-robin over the lines "host<TAB>session id" of args[1], stop after args[2] responses.
+-- Round-robin over the lines "host<TAB>session id" of args[1]; after args[2] responses,
+-- create the file args[3] (the bench then interrupts wrk) and stop.
 targets = {}
 limit = 0
 done_count = 0
@@ -64,7 +65,7 @@ function init(args)
     targets[#targets + 1] = { host, cookie }
   end
   limit = tonumber(args[2])
-  i = tonumber(args[3] or "0")
+  done_file = args[3]
 end
 
 function request()
@@ -76,7 +77,11 @@ end
 function response(status, headers, body)
   done_count = done_count + 1
   if status ~= 200 then bad = bad + 1 end
-  if done_count >= limit then wrk.thread:stop() end
+  if done_count >= limit then
+    local marker = io.open(done_file, "w")
+    marker:close()
+    wrk.thread:stop()
+  end
 end
 
 function done(summary, latency, requests)
@@ -97,6 +102,8 @@ def parse_args() -> argparse.Namespace:
         "--configs", default="0:0,25:0,100:0,100:2000",
         help="DATABASE_CONN_MAX_SCHEMAS:GUNICORN_MAX_REQUESTS pairs to measure, "
              "comma-separated; 0 = off (0:0,25:0,100:0,100:2000)")
+    parser.add_argument("--skip-one-connection", action="store_true",
+                        help="skip step 2 (the in-process growth per schema)")
     parser.add_argument("--database", default="relier_bench_tenants")
     parser.add_argument("--keep", action="store_true", help="keep the database at the end")
     parser.add_argument(
@@ -340,8 +347,10 @@ def through_gunicorn(args: argparse.Namespace, made: list[tuple[str, str, str]])
             thread = threading.Thread(target=sampler.loop, daemon=True)
             thread.start()
             started = time.perf_counter()
+            done_file = folder / f"done-{cap}-{max_requests}"
             result = run_wrk(server.url, seconds=3600, connections=args.connections,
-                             script=str(script), script_args=[str(targets), str(args.requests)])
+                             script=str(script), done_file=done_file,
+                             script_args=[str(targets), str(args.requests), str(done_file)])
             wall = time.perf_counter() - started
             sampler.stop.set()
             thread.join()
@@ -368,7 +377,8 @@ def run(args: argparse.Namespace) -> int:
     began = time.perf_counter()
     made = create_associations(args.associations, reuse=args.reuse)
     print(f"created in {time.perf_counter() - began:.0f} s; {load()}")
-    one_connection(made)
+    if not args.skip_one_connection:
+        one_connection(made)
     through_gunicorn(args, made)
     return 0
 

@@ -136,8 +136,10 @@ def _ms(text: str) -> float:
 
 def run_wrk(url: str, *, seconds: int, connections: int, threads: int = 1,
             headers: Mapping[str, str] | None = None, script: str | None = None,
-            script_args: Sequence[str] = ()) -> Load:
-    """wrk with latency percentiles; `script`: a Lua file (its own requests)."""
+            script_args: Sequence[str] = (), done_file: Path | None = None) -> Load:
+    """wrk with latency percentiles; `script`: a Lua file (its own requests). `done_file`:
+    the script creates it once it has sent what it had to; wrk is then interrupted (it
+    sleeps for the whole -d duration even after its threads stopped) and reports."""
     command = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency",
                "--timeout", "30s"]
     for name, value in (headers or {}).items():
@@ -147,7 +149,15 @@ def run_wrk(url: str, *, seconds: int, connections: int, threads: int = 1,
     command.append(url)
     if script_args:
         command += ["--", *script_args]
-    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    if done_file is not None:
+        while process.poll() is None and not done_file.exists():
+            time.sleep(0.2)
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+    out, _err = process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk failed ({process.returncode}):\n{out}")
     latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", out, re.MULTILINE))
     total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", out)
     if not total or not latency:
