@@ -138,6 +138,9 @@ DATABASES = {
         "TEST": {"NAME": env.str("DATABASE_TEST_NAME", default="test_relier")},
     }
 }
+# A connection that has served this many schemas is closed after the request or task (its
+# PostgreSQL caches grow with each schema): tenants/connection_cap.py. 0: no cap.
+DATABASE_CONN_MAX_SCHEMAS = env.int("DATABASE_CONN_MAX_SCHEMAS", default=100)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache and Celery broker ---

@@ -10,5 +10,8 @@ class TenantsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Connects the receiver stamping a session's start (session timeouts).
-        from tenants import security  # noqa: F401
+        # Connect the receivers stamping a session's start (session timeouts) and closing
+        # a database connection once it has served too many schemas (its caches grow).
+        from tenants import connection_cap, security  # noqa: F401
+
+        connection_cap.connect_celery()

@@ -199,31 +199,47 @@ def _as_datetime(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 12, 0, tzinfo=timezone.get_current_timezone())
 
 
-def case_timeline(*, actor: Actor, case: Case, limit: int = 200) -> list[TimelineEntry]:
-    """Everything about a case, newest first. Clinical notes are not loaded unless the
-    actor may read them."""
-    interactions = (
-        Interaction.objects.filter(cases=case)
-        .select_related("kind", "staff", "partner")
-        .order_by("-occurred_at")[:limit]
-    )
+# Entries of the case page's timeline per page: a case followed for years has thousands of
+# exchanges; the page shows the latest ones and links to older pages (bench/RESULTS.md, 3).
+TIMELINE_PAGE_SIZE = 50
+
+
+def case_timeline(*, actor: Actor, case: Case, limit: int = TIMELINE_PAGE_SIZE,
+                  offset: int = 0) -> list[TimelineEntry]:
+    """Everything about a case, newest first: `limit` entries after the `offset` newest.
+    Clinical notes are not loaded unless the actor may read them.
+
+    Two steps: the (date, id) of every entry of the case, from the case's own rows (its
+    index on case_id), sorted here; then only the page's rows. Asking PostgreSQL for "the
+    case's 50 latest exchanges" instead let it walk the index on the date of *every*
+    exchange of the association until 50 of this case turned up: 2.6 s for a case closed
+    months ago among 500,000 exchanges (bench/RESULTS.md, "3. Request path")."""
+    keys = [(at, 0, pk) for pk, at in Interaction.cases.through.objects.filter(
+        case_id=case.pk).values_list("interaction_id", "interaction__occurred_at")]
+    keys += [(_as_datetime(day), 1, pk) for pk, day in Attendance.objects.filter(
+        case=case).values_list("id", "session__held_on")]
+    keys += [(at, 2, pk) for pk, at in CaseEvent.objects.filter(case=case).values_list(
+        "id", "at")]
+    keys += [(_as_datetime(day), 3, pk) for pk, day in ImpactAssessment.objects.filter(
+        case=case).values_list("id", "assessed_on")]
+    # Newest first; on the same instant, by kind, then the latest recorded first.
+    keys.sort(key=lambda k: (-k[0].timestamp(), k[1], -k[2]))
+    page = keys[offset:offset + limit]
+    wanted: dict[int, list[int]] = {0: [], 1: [], 2: [], 3: []}
+    for _at, kind, pk in page:
+        wanted[kind].append(pk)
+    interactions = Interaction.objects.select_related("kind", "staff", "partner")
     if not actor.can(Capability.CLINICAL):
         interactions = interactions.defer("clinical_note")
-    attendances = (
-        Attendance.objects.filter(case=case)
-        .select_related("session__group")
-        .order_by("-session__held_on")[:limit]
-    )
-    events = CaseEvent.objects.filter(case=case).select_related("actor")[:limit]
-    assessments = ImpactAssessment.objects.filter(case=case).order_by("-assessed_on")[:limit]
-    entries = [TimelineEntry(i.occurred_at, "interaction", i) for i in interactions]
-    entries += [TimelineEntry(_as_datetime(a.session.held_on), "attendance", a)
-                for a in attendances]
-    entries += [TimelineEntry(e.at, "event", e) for e in events]
-    entries += [TimelineEntry(_as_datetime(s.assessed_on), "assessment", s)
-                for s in assessments]
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return entries[:limit]
+    loaded: dict[int, dict[Any, Any]] = {
+        0: interactions.in_bulk(wanted[0]) if wanted[0] else {},
+        1: Attendance.objects.select_related("session__group").in_bulk(wanted[1])
+        if wanted[1] else {},
+        2: CaseEvent.objects.select_related("actor").in_bulk(wanted[2]) if wanted[2] else {},
+        3: ImpactAssessment.objects.in_bulk(wanted[3]) if wanted[3] else {},
+    }
+    names = ("interaction", "attendance", "event", "assessment")
+    return [TimelineEntry(at, names[kind], loaded[kind][pk]) for at, kind, pk in page]
 
 
 def impact_evolution(case: Case) -> list[ImpactAssessment]:

@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -117,13 +119,25 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "page": page, "filters": filters, "query": query.urlencode(),
         "programmes": selectors.picklist(PicklistKind.PROGRAMME),
         "sources": selectors.picklist(PicklistKind.DETECTION_SOURCE),
-        "partners": selectors.partner_list(),
+        "partner_options": _partner_options(filters.partner),
         "brackets": [f"{low}-{high}" for low, high in selectors.AGE_BRACKETS],
         "stages": selectors.stage_list(),
         "custom_filters": custom_filter_widgets(filters),
         "can_create": actor.can(Capability.CASE_CREATE),
         "can_export": actor.can(Capability.EXPORT),
     })
+
+
+_SELECTED = mark_safe(" selected")  # a constant
+
+
+def _partner_options(selected: int | None) -> SafeString:
+    """The partner filter's <option>s, built here rather than by a template loop: an
+    association has hundreds of partners, and rendering them node by node was most of the
+    case list's template time (bench/RESULTS.md, "3. Request path")."""
+    rows = selectors.partner_list().values_list("pk", "name")
+    return format_html_join("", '<option value="{}"{}>{}</option>', (
+        (pk, _SELECTED if pk == selected else "", name) for pk, name in rows))
 
 
 @requires(Capability.CASE_CREATE)
@@ -148,7 +162,13 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.access_case(actor, case_id)
     clinical = actor.can(Capability.CLINICAL)
     audit_record(actor=actor, action="case.read", obj=case, ip_address=client_ip(request))
-    timeline = selectors.case_timeline(actor=actor, case=case)
+    # One page of the timeline (?chronologie=N), one entry more to know if older ones exist.
+    timeline_page = min(max(_int(request.GET.get("chronologie")) or 1, 1), 10_000)
+    size = selectors.TIMELINE_PAGE_SIZE
+    timeline = selectors.case_timeline(actor=actor, case=case, limit=size + 1,
+                                       offset=(timeline_page - 1) * size)
+    timeline_has_older = len(timeline) > size
+    timeline = timeline[:size]
     if clinical and any(e.kind == "interaction" and e.obj.clinical_note for e in timeline):
         audit_record(actor=actor, action="clinical.read", obj=case,
                      ip_address=client_ip(request))
@@ -160,7 +180,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
             entry.obj.shown_custom = custom_fields.shown_values(interaction_fields,
                                                                 entry.obj.custom)
     return render(request, "tracking/case_detail.html", {
-        "case": case, "timeline": timeline,
+        "case": case, "timeline": timeline, "timeline_page": timeline_page,
+        "timeline_has_older": timeline_has_older,
         "custom_values": custom_fields.shown_values(
             list(custom_fields.field_list(CustomFieldTarget.CASE, include_archived=True)),
             case.custom), "clinical": clinical, "can_edit": can_edit,

@@ -191,6 +191,11 @@ class Case(models.Model):
             models.Index(fields=["archived_at"], condition=models.Q(archived_at__isnull=False),
                          name="case_archived_at"),
             models.Index(fields=["opened_on"]),
+            # The case list's default order ("recent": -opened_on, -id) and "oldest": the
+            # first page is read from this index, whatever order cases were inserted in
+            # (imported files): without it PostgreSQL sorted every open case
+            # (bench/RESULTS.md, "3. Request path").
+            models.Index(fields=["opened_on", "id"], name="case_opened_id_idx"),
             models.Index(fields=["closed_on"]),
             models.Index(fields=["birth_year"]),
             GinIndex(fields=["custom"], name="case_custom_gin", opclasses=["jsonb_path_ops"]),
