@@ -7,7 +7,7 @@
 - A case archived for `anonymise_after_months` more (default 12) is **anonymised** by
   `case_anonymise_for_retention`, the one call site of the anonymisation service.
 - Audit entries older than `audit_keep_months` (6–12, default 12) are **purged**: the only
-  DELETE the audit log's trigger accepts (migration 0009).
+  DELETE the audit log's trigger accepts (migration 0010).
 
 `retention_apply` does all three for the association whose schema is active; the nightly
 Celery task (tracking/tasks_retention.py) runs it once per association, in its schema. It
@@ -283,7 +283,7 @@ def cases_anonymise(*, now: datetime, policy: RetentionPolicy) -> int:
 def audit_purge(*, policy: RetentionPolicy) -> int:
     """Delete the audit entries older than the policy's period, and say so in the log.
 
-    The audit log is append-only (migration 0009): its trigger accepts a DELETE only
+    The audit log is append-only (migration 0010): its trigger accepts a DELETE only
     when this transaction has set `relier.audit_purge` and only if every deleted row is
     older than the period read from this schema's policy row (six months at the least).
     The cut-off is computed by PostgreSQL here too, from the same clock."""
