@@ -324,7 +324,8 @@ def test_a_referral_to_a_closing_association_is_refused_with_the_help_lines(
         "referrer_contact": "parent@example.org", "description": "Ma fille est harcelée."})
     assert refused.status_code == 403
     page = refused.content.decode()
-    assert "3018" in page and "119" in page
+    assert "3018" in page
+    assert "119" in page
     with schema_context(association.schema_name):
         assert Case.objects.count() == 3
 
