@@ -29,7 +29,7 @@ from typing import Any
 # The helpers of bench/provisioning.py (importing it also fixes the environment the same
 # way: DEBUG off, a Redis database and key prefix of the bench's own).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provisioning import in_bench_database, quiet
+from provisioning import in_bench_database, quiet, second_factor
 
 # Static files are served from the source folders when collectstatic was not run.
 warnings.filterwarnings("ignore", message="No directory at")
@@ -218,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
     clients = {}
     for label, user in (("admin", admin), ("listener", listener)):
         client = Client(HTTP_HOST=association_host(association.slug))
+        second_factor(user)
         with schema_context(schema):
             client.force_login(user, backend=f"{ModelBackend.__module__}.ModelBackend")
         clients[label] = client

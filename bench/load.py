@@ -32,7 +32,7 @@ from typing import Any
 # the environment: DEBUG off, a Redis database and key prefix of the bench's own).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from case_list import load, set_up
-from provisioning import in_bench_database
+from provisioning import in_bench_database, second_factor
 
 ROOT = Path(__file__).resolve().parent.parent
 PATH = "/dossiers/"
@@ -112,6 +112,7 @@ def session_cookie(association: Any, user: Any) -> str:
     from tenants.services import association_host
 
     client = Client(HTTP_HOST=association_host(association.slug))
+    second_factor(user)
     with schema_context(association.schema_name):
         client.force_login(user, backend=f"{ModelBackend.__module__}.ModelBackend")
     return str(client.cookies["sessionid"].value)

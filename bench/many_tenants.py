@@ -42,7 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The bench's own connection must not be recycled by the cap while it measures the growth.
 os.environ["DATABASE_CONN_MAX_SCHEMAS"] = "0"
-from provisioning import in_bench_database, quiet
+from provisioning import in_bench_database, quiet, second_factor
 from serving import ROOT, ensure_wrk, gunicorn, load, rss_mib, run_wrk, status_kib
 
 LUA = r"""
@@ -173,6 +173,7 @@ def create_associations(count: int, *, reuse: bool) -> list[tuple[str, str, str]
                     admin_email=f"admin@{slug}.example.org")
             spent.append(time.perf_counter() - start)
             admin, schema = created.admin, created.association.schema_name
+        second_factor(admin)  # admins must have one (tenants/mfa.py)
         with schema_context(schema):  # sessions live in the association's schema
             session = SessionStore()
             now = int(time.time())

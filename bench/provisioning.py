@@ -121,6 +121,18 @@ def drop_database(params: dict[str, Any], name: str) -> None:
 # --- Measuring -----------------------------------------------------------------------------
 
 
+def second_factor(user: Any) -> None:
+    """Give `user` a TOTP authenticator (allauth's own API), as if they had set one up.
+
+    Admins and psychologists must have a second factor (tenants/mfa.py): a bench that signs
+    them in with force_login would otherwise be answered by the set-up page (302)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+
+
 @contextlib.contextmanager
 def quiet() -> Iterator[None]:
     """Swallow anything a migration or a signal handler prints."""

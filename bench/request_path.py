@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from case_list import PASSWORD, TEAM, explain, measure
-from provisioning import in_bench_database, quiet
+from provisioning import in_bench_database, quiet, second_factor
 from serving import ensure_wrk, gunicorn, load, run_wrk
 
 SLUG = "grande-asso"
@@ -299,6 +299,7 @@ def clients(association: Any, people: dict[str, list[Any]]) -> dict[str, Any]:
     made = {}
     for who, user in (("admin", people["admin"][0]), ("listener", people["listener"][0])):
         client = Client(HTTP_HOST=association_host(association.slug))
+        second_factor(user)
         with schema_context(association.schema_name):
             client.force_login(user, backend=f"{ModelBackend.__module__}.ModelBackend")
         made[who] = client
