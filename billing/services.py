@@ -23,6 +23,7 @@ from billing.plans import DEFAULT_PLAN, PLANS, TRIAL, plan_for_price, plan_get
 from billing.selectors import billing_state_forget, seats_used
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, User
+from tenants.outbox import enqueue
 from tenants.services import audit
 
 
@@ -189,7 +190,7 @@ def stripe_event_record(*, event: dict[str, Any]) -> StripeEvent | None:
         if not created:
             log.info("stripe event %s received again: ignored", stored.event_id)
             return None
-        transaction.on_commit(lambda: stripe_event_process_task.delay(stored.pk))
+        enqueue(stripe_event_process_task, args=(stored.pk,))
     return stored
 
 
@@ -321,7 +322,7 @@ def subscription_seats_changed(*, association: Association) -> None:
     Subscription.objects.filter(pk=subscription.pk).update(
         seats_version=F("seats_version") + 1)
     pk = subscription.pk
-    transaction.on_commit(lambda: subscription_seats_sync_task.delay(pk))
+    enqueue(subscription_seats_sync_task, args=(pk,))
 
 
 def subscription_seats_sync(*, subscription_pk: int) -> Subscription:

@@ -23,6 +23,7 @@ from onboarding.importing.parsing import MAX_BYTES, MAX_ROWS, check_name_and_siz
 from onboarding.samples.make_monday_sample import SAMPLE
 from relier_platform.errors import ApplicationError
 from relier_platform.tenancy import current_schema
+from tenants.outbox import enqueue
 from tracking.access import admin_of
 from tracking.models import ImportRun
 from tracking.permissions import Actor
@@ -106,9 +107,9 @@ def _enqueue(actor: Actor, run: ImportRun, *, commit: bool) -> None:
 
     schema = current_schema()
     if commit:
-        transaction.on_commit(lambda: import_commit_task.delay(run.pk, schema, actor.id))
+        enqueue(import_commit_task, args=(run.pk, schema, actor.id))
     else:
-        transaction.on_commit(lambda: import_validate_task.delay(run.pk, schema))
+        enqueue(import_validate_task, args=(run.pk, schema))
 
 
 @require_POST
@@ -123,9 +124,10 @@ def import_mapping(request: HttpRequest, run_id: int) -> HttpResponse:
             if run.total_rows <= services.INLINE_ROWS:
                 services.import_validate(run_id=run.pk)
             else:
-                services.import_start(actor=actor, run=run,
-                                      status=ImportRun.Status.VALIDATING)
-                _enqueue(actor, run, commit=False)
+                with transaction.atomic():  # the status and its task, or neither
+                    services.import_start(actor=actor, run=run,
+                                          status=ImportRun.Status.VALIDATING)
+                    _enqueue(actor, run, commit=False)
             return redirect(f"{reverse('import_run', args=[run.pk])}#rapport")
     except ApplicationError as error:
         run.refresh_from_db()
@@ -143,9 +145,10 @@ def import_commit(request: HttpRequest, run_id: int) -> HttpResponse:
         if run.total_rows <= services.INLINE_ROWS:
             run = services.import_commit(actor=actor, run_id=run.pk)
         else:
-            run = services.import_start(actor=actor, run=run,
-                                        status=ImportRun.Status.COMMITTING)
-            _enqueue(actor, run, commit=True)
+            with transaction.atomic():  # the status and its task, or neither
+                run = services.import_start(actor=actor, run=run,
+                                            status=ImportRun.Status.COMMITTING)
+                _enqueue(actor, run, commit=True)
     except ApplicationError as error:
         run.refresh_from_db()
         return render(request, "onboarding/import_run.html",

@@ -176,7 +176,12 @@ CELERY_BEAT_SCHEDULE = {
                             "schedule": crontab(hour=2, minute=30)},
     "retention": {"task": "tracking.retention_all_task",
                   "schedule": crontab(hour=3, minute=15)},
+    # Tasks pages asked for while the broker was down (tenants/outbox.py).
+    "outbox-flush": {"task": "tenants.outbox_flush_task",
+                     "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
 }
+# Sent outbox rows are kept this long (to tell what was sent when), then purged.
+OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)
 # --- Tasks survive a lost worker (tests/platform/test_reliability.py) ---
 # Acked after they ran (CELERY_TASK_ACKS_LATE above), so every task must be idempotent. A
 # pool process killed mid-task (OOM killer, kill -9): its message goes back to the queue
@@ -305,6 +310,8 @@ WHITENOISE_USE_FINDERS = True
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
 )
+# For the file-based backend (django.core.mail.backends.filebased.EmailBackend).
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relier <ne-pas-repondre@relier.local>")
 
 # One JSON object a line (with the schema and the request id) unless RELIER_LOG_JSON=0;

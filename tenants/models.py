@@ -404,3 +404,30 @@ class PublishedStatistic(models.Model):
 
     def __str__(self) -> str:
         return f"{self.network_id} {self.indicator} {self.period} {self.key}"
+
+
+class OutboxTask(models.Model):
+    """A Celery task a page asked for, written in the page's own transaction (public
+    schema; tenants/outbox.py). It is sent to the broker after commit; while the broker is
+    down it waits here, and the sweeper sends it once the broker is back. Holds ids and a
+    schema name only, never personal data."""
+
+    task_name = models.CharField(max_length=200)
+    args = models.JSONField(default=list)
+    kwargs = models.JSONField(default=dict)
+    schema_name = models.CharField(max_length=63)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes: ClassVar = [
+            models.Index(fields=["created_at"], name="outbox_unsent",
+                         condition=models.Q(sent_at__isnull=True)),
+            models.Index(fields=["sent_at"], name="outbox_sent",
+                         condition=models.Q(sent_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name} ({self.schema_name})"

@@ -69,14 +69,10 @@ def network_withdraw(*, actor: User, association: Association,
               network_id=network.pk)
         # Recompute at once: if it shares with no network any more, what it had left in
         # the public schema is removed; the network it left publishes again without it.
-        transaction.on_commit(lambda: _recompute(association, network))
+        from tenants.tasks import publication_enqueue
+
+        publication_enqueue(associations=[association], network_ids=[network.pk])
     return membership
-
-
-def _recompute(association: Association, network: Network) -> None:
-    from tenants.tasks import publication_request
-
-    publication_request(associations=[association], network_ids=[network.pk])
 
 
 def network_members(network: Network) -> QuerySet[Association]:

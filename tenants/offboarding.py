@@ -47,6 +47,7 @@ from tenants.models import (
     forget_hosts,
 )
 from tenants.offboarding_export import ExportError, export_zip, file_sha256
+from tenants.outbox import enqueue
 from tenants.services import association_host, audit, site_url
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,8 @@ def _after_request(association_pk: int) -> None:
     from tenants.tasks import association_closure_billing_task, association_export_task
 
     association = Association.objects.get(pk=association_pk)
-    association_export_task.delay(association_pk)
-    association_closure_billing_task.delay(association_pk)
+    enqueue(association_export_task, args=(association_pk,))
+    enqueue(association_closure_billing_task, args=(association_pk,))
     _leave_publications(association)
     _notify_admins(association, "requested")
 
@@ -138,13 +139,13 @@ def _after_request(association_pk: int) -> None:
 def _leave_publications(association: Association) -> None:
     """Publish its networks again now: a closing association shares nothing (see
     tenants.networks.network_members), so its figures leave them at once."""
-    from tenants.tasks import publication_request
+    from tenants.tasks import publication_enqueue
 
     network_ids = list(NetworkMembership.objects.filter(
         association=association, withdrawn_at__isnull=True).values_list("network_id",
                                                                          flat=True))
     if network_ids:
-        publication_request(associations=[association], network_ids=network_ids)
+        publication_enqueue(associations=[association], network_ids=network_ids)
 
 
 # --- the export ----------------------------------------------------------------------
@@ -267,7 +268,7 @@ def _remove_files(files: list[Path]) -> None:
 def _after_cancel(association_pk: int) -> None:
     from tenants.tasks import association_closure_billing_task
 
-    association_closure_billing_task.delay(association_pk)
+    enqueue(association_closure_billing_task, args=(association_pk,))
     _notify_admins(Association.objects.get(pk=association_pk), "cancelled")
 
 

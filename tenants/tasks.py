@@ -6,8 +6,9 @@
   parallel by the workers.
 - `networks_pool_task(ids)` runs in public once the contributions are in (a Celery chord),
   and publishes each network.
-- `networks_publish_all_task()` is the nightly job (Celery beat); `publication_request` is
-  the "publish now" of a coordinator or an association admin.
+- `networks_publish_all_task()` is the nightly job (Celery beat); `publication_enqueue`
+  is the "publish now" of a coordinator or an association admin, started through the
+  outbox (`networks_recompute_task` then runs `publication_request`).
 All are idempotent.
 """
 
@@ -97,6 +98,43 @@ def networks_publish_all_task() -> int:
         pk__in=ids, is_active=True, state=Association.State.ACTIVE).order_by("pk"))
     publication_request(associations=associations, network_ids=None)
     return len(associations)
+
+
+@app.task(name="tenants.networks_recompute_task")
+def networks_recompute_task(association_ids: list[int],
+                            network_ids: list[int] | None) -> int:
+    """The "publish now" of an admin or a coordinator, and a withdrawal, started from a
+    page through the outbox (tenants/outbox.py): the chord of `publication_request`.
+    Runs in public."""
+    if current_schema() != get_public_schema_name():
+        raise RuntimeError("networks_recompute_task must run in the public schema")
+    associations = list(Association.objects.filter(pk__in=association_ids).order_by("pk"))
+    publication_request(associations=associations, network_ids=network_ids)
+    return len(associations)
+
+
+def publication_enqueue(*, associations: list[Association],
+                        network_ids: list[int] | None) -> None:
+    """What a page calls, inside its transaction: the recomputation starts after commit,
+    or once the broker is back if it is down."""
+    from tenants.outbox import enqueue
+
+    enqueue(networks_recompute_task, args=([a.pk for a in associations], network_ids),
+            schema=get_public_schema_name())
+
+
+# --- Outbox (tenants/outbox.py) -------------------------------------------------------------
+
+
+@app.task(name="tenants.outbox_flush_task")
+def outbox_flush_task() -> int:
+    """Every minute (beat) and when a worker starts: send what waited for the broker."""
+    from django_tenants.utils import schema_context
+
+    from tenants.outbox import outbox_flush
+
+    with schema_context(get_public_schema_name()):
+        return outbox_flush()[0]
 
 
 # --- Offboarding (tenants/offboarding.py) ------------------------------------------------

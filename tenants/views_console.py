@@ -12,7 +12,6 @@ from io import StringIO
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -80,12 +79,11 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
 def network_publish_now(request: HttpRequest, network_id: int) -> HttpResponse:
     """On demand: every member recomputes its contribution, then the network publishes."""
     from tenants.networks import network_members
-    from tenants.tasks import publication_request
+    from tenants.tasks import publication_enqueue
 
     network = published.access_network(request.user, network_id)  # type: ignore[arg-type]
     members = list(network_members(network))
-    transaction.on_commit(lambda: publication_request(associations=members,
-                                                      network_ids=[network.pk]))
+    publication_enqueue(associations=members, network_ids=[network.pk])
     audit("network.publish_requested", actor=request.user,  # type: ignore[arg-type]
           network_id=network.pk)
     messages.success(request, _("Publication demandée : les chiffres seront à jour dans "

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants import networks
 from tenants.models import Network, NetworkMembership
-from tenants.tasks import publication_request
+from tenants.tasks import publication_enqueue
 from tracking.access import admin_of
 
 
@@ -53,8 +52,7 @@ def association_networks(request: HttpRequest) -> HttpResponse:
                 if not NetworkMembership.objects.filter(network=network, association=association,
                                                         withdrawn_at__isnull=True).exists():
                     raise Http404
-                transaction.on_commit(lambda: publication_request(
-                    associations=[association], network_ids=[network.pk]))
+                publication_enqueue(associations=[association], network_ids=[network.pk])
                 messages.success(request, _("Nos chiffres seront recalculés et publiés dans "
                                             "quelques minutes."))
             else:

@@ -96,6 +96,33 @@ def worker(world: World) -> Iterator[None]:
     yield from run_worker()
 
 
+@dataclass(frozen=True)
+class SentTask:
+    name: str
+    args: tuple[Any, ...]
+    schema: str | None
+
+
+@pytest.fixture
+def tasks_sent(monkeypatch: pytest.MonkeyPatch) -> list[SentTask]:
+    """What the outbox (tenants/outbox.py) hands to the broker, recorded instead of sent,
+    for tests with no worker."""
+    return record_sends(monkeypatch)
+
+
+def record_sends(monkeypatch: pytest.MonkeyPatch) -> list[SentTask]:
+    from celery.app.task import Task
+
+    sent: list[SentTask] = []
+
+    def record(self: Task, args: Any = None, kwargs: Any = None, **options: Any) -> None:
+        headers = options.get("headers") or {}
+        sent.append(SentTask(self.name, tuple(args or ()), headers.get("_schema_name")))
+
+    monkeypatch.setattr(Task, "apply_async", record)
+    return sent
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache_and_schema(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each test starts in the public schema with an empty cache (its own Redis db)."""

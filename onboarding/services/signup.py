@@ -29,6 +29,7 @@ from onboarding.models import DPA_VERSION, HOLDING, TERMS_VERSION, SignUp
 from onboarding.services.tokens import token_hash, token_new
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import db
+from tenants.outbox import enqueue
 from tenants.services import audit, site_url, validate_slug
 
 VERIFICATION_VALIDITY = timedelta(hours=48)
@@ -231,7 +232,7 @@ def signup_verify(*, token: str) -> SignUp:
         signup.save(update_fields=["status", "email_verified_at"])
         audit("signup.verified", signup_id=signup.pk)
         signup_id = signup.pk
-        transaction.on_commit(lambda: signup_provision_task.delay(signup_id))
+        enqueue(signup_provision_task, args=(signup_id,))
     return signup
 
 
@@ -276,7 +277,7 @@ def signup_retry(*, public_id: UUID) -> SignUp:
                 code=ErrorCode.SLUG_TAKEN) from None
         audit("signup.retried", signup_id=signup.pk)
         signup_id = signup.pk
-        transaction.on_commit(lambda: signup_provision_task.delay(signup_id))
+        enqueue(signup_provision_task, args=(signup_id,))
     return signup
 
 

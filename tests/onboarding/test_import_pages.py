@@ -13,7 +13,7 @@ from onboarding.importing import services
 from onboarding.samples.make_monday_sample import SAMPLE
 from tenants.models import Network, Role, User
 from tenants.services import network_coordinator_add
-from tests.conftest import World, host_client, signed_in
+from tests.conftest import SentTask, World, host_client, signed_in
 from tests.tracking.factories import actor
 from tracking.models import AuditLog, Case, ImportRun
 
@@ -88,14 +88,10 @@ def test_a_refused_upload_is_said_on_the_page(world: World) -> None:
 
 
 def test_large_files_go_through_a_task_and_a_progress_page(
-    world: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: object
+    world: World, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: object,
+    tasks_sent: list[SentTask],
 ) -> None:
-    from onboarding import tasks_import
-
-    sent: list[tuple[object, ...]] = []
     monkeypatch.setattr(services, "INLINE_ROWS", 1)
-    monkeypatch.setattr(tasks_import.import_validate_task, "delay",
-                        lambda *args: sent.append(("validate", *args)))
     run = _run(world)
     client = signed_in(world.acme_members["admin"], world.acme)
     form = {"col_0": "external_id", "col_1": "first_name", "col_2": "town",
@@ -103,7 +99,7 @@ def test_large_files_go_through_a_task_and_a_progress_page(
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         response = client.post(f"/parametres/import/{run.pk}/colonnes/", form)
     assert response.status_code == 302
-    assert sent == [("validate", run.pk, SCHEMA)]
+    assert tasks_sent == [SentTask("onboarding.import_validate_task", (run.pk, SCHEMA), SCHEMA)]
     page = client.get(f"/parametres/import/{run.pk}/").content.decode()
     assert '<progress id="progression"' in page
     assert "Vérification en cours" in page

@@ -13,20 +13,15 @@ from onboarding.models import DPA_VERSION, TERMS_VERSION, SignUp
 from onboarding.services import signup as signup_services
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import AuditEntry
-from tests.conftest import World, host_client
+from tests.conftest import SentTask, World, host_client
 from tests.onboarding.helpers import last_link, sign_up
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def provisioning_sent(tasks_sent: list[SentTask]) -> list[int]:
     """Sign-up ids handed to the provisioning task (no worker in these tests)."""
-    calls: list[int] = []
-    from onboarding import tasks
-
-    monkeypatch.setattr(tasks.signup_provision_task, "delay", calls.append)
-    return calls
+    return [t.args[0] for t in tasks_sent if t.name == "onboarding.signup_provision_task"]
 
 
 def test_sign_up_records_the_accepted_texts_and_mails_a_link(
@@ -104,7 +99,7 @@ def test_a_stale_unverified_sign_up_frees_its_identifier(
 
 
 def test_verification_link_works_once_and_enqueues_provisioning(
-    world: World, django_capture_on_commit_callbacks: Any, enqueued: list[int]
+    world: World, django_capture_on_commit_callbacks: Any, tasks_sent: list[SentTask]
 ) -> None:
     signup = sign_up(django_capture_on_commit_callbacks)
     token = last_link("verifier")
@@ -113,16 +108,16 @@ def test_verification_link_works_once_and_enqueues_provisioning(
     signup.refresh_from_db()
     assert signup.status == "verified"
     assert signup.email_verified_at is not None
-    assert enqueued == [signup.pk]
+    assert provisioning_sent(tasks_sent) == [signup.pk]
     with pytest.raises(ApplicationError) as again:
         signup_services.signup_verify(token=token)
     assert again.value.message.startswith("Ce lien a déjà servi")
-    assert enqueued == [signup.pk]
+    assert provisioning_sent(tasks_sent) == [signup.pk]
     assert AuditEntry.objects.filter(action="signup.verified").count() == 1
 
 
 def test_expired_link_is_refused_and_a_resent_link_replaces_it(
-    world: World, django_capture_on_commit_callbacks: Any, enqueued: list[int]
+    world: World, django_capture_on_commit_callbacks: Any, tasks_sent: list[SentTask]
 ) -> None:
     signup = sign_up(django_capture_on_commit_callbacks)
     old = last_link("verifier")
@@ -190,7 +185,7 @@ def test_honeypot_creates_nothing(world: World) -> None:
 
 
 def test_verification_page_asks_before_using_the_link(
-    world: World, django_capture_on_commit_callbacks: Any, enqueued: list[int]
+    world: World, django_capture_on_commit_callbacks: Any, tasks_sent: list[SentTask]
 ) -> None:
     signup = sign_up(django_capture_on_commit_callbacks)
     token = last_link("verifier")

@@ -18,6 +18,8 @@ SLUG = "fiable"
 ROWS_PER_QUEUED_IMPORT = 5
 ROWS_OF_THE_KILLED_IMPORT = 300
 QUEUED_IMPORTS = 3
+# One more row than the import page commits in the request: it starts a task instead.
+LARGE_IMPORT_ROWS = 1001
 
 
 def csv_rows(prefix: str, count: int) -> bytes:
@@ -37,6 +39,19 @@ def ready_import(actor: Any, name: str, content: bytes) -> int:
     assert run.status == ImportRun.Status.VALIDATED, run.errors
     assert not run.error_count, run.errors
     services.import_start(actor=actor, run=run, status=ImportRun.Status.COMMITTING)
+    return int(run.pk)
+
+
+def checked_import(actor: Any, name: str, content: bytes) -> int:
+    """An import uploaded and checked (no error), waiting for its admin to commit it."""
+    from onboarding.importing import services
+    from tracking.models import ImportRun
+
+    run = services.import_upload(actor=actor, file_name=name, content=content)
+    run = services.import_validate(run_id=run.pk)
+    assert run.status == ImportRun.Status.VALIDATED, run.errors
+    assert not run.error_count, run.errors
+    assert run.total_rows > services.INLINE_ROWS
     return int(run.pk)
 
 
@@ -79,6 +94,7 @@ def main() -> None:
         # One per way of killing a worker (the whole process, a pool process).
         killed = {way: ready_import(actor, f"{way}.csv", csv_rows(way, ROWS_OF_THE_KILLED_IMPORT))
                   for way in ("KW", "KC")}
+        large = checked_import(actor, "large.csv", csv_rows("L", LARGE_IMPORT_ROWS))
     form = {"kind": kind, "channel": "phone",
             "occurred_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
             "summary": "essai du formulaire"}
@@ -92,6 +108,7 @@ def main() -> None:
         "session": client.cookies["sessionid"].value, "form": form,
         "queued_imports": queued, "rows_per_queued_import": ROWS_PER_QUEUED_IMPORT,
         "killed_imports": killed, "rows_of_the_killed_import": ROWS_OF_THE_KILLED_IMPORT,
+        "large_import": large, "large_import_rows": LARGE_IMPORT_ROWS,
     }) + "\n")
 
 

@@ -199,6 +199,9 @@ class Stack:
             "RELIER_LOG_JSON": "0",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # E-mails as files, for the tests to read what the workers sent.
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(self.folder / "mail"),
             **extra,
         }
 

@@ -8,13 +8,17 @@ a. PostgreSQL restarted while pages are read and exchanges written: requests dur
    without restarting gunicorn, and every write that was answered with a success is in the
    database.
 b. Redis stopped: pages are still served (the cache degrades to the database), and Celery
-   work queued before the outage runs once Redis is back.
+   work queued before the outage runs once Redis is back. Pages that start a task during
+   the outage (a large import, a referral) succeed: the task waits in the outbox and runs,
+   once, when a worker connects to Redis again.
 c. A worker killed (SIGKILL) in the middle of a task — the whole worker, or the pool
    process running the task: the task runs again and its effect happens exactly once.
 """
 
 from __future__ import annotations
 
+import email
+import email.policy
 import functools
 import json
 import math
@@ -57,22 +61,42 @@ class Site:
         return request(self.stack.web_port, "GET", path, host=self.info["host"],
                        cookies={"sessionid": self.info["session"]})
 
+    def post(self, path: str, form: dict[str, Any], *, signed_in: bool = True) -> Answer:
+        """A form posted as a browser sends it (signed in as the admin, or anonymous)."""
+        cookies = {"csrftoken": CSRF}
+        if signed_in:
+            cookies["sessionid"] = self.info["session"]
+        return request(self.stack.web_port, "POST", path, host=self.info["host"],
+                       body=urlencode(form), cookies=cookies,
+                       headers={"Content-Type": "application/x-www-form-urlencoded",
+                                "X-CSRFToken": CSRF})
+
     def post_interaction(self, summary: str) -> Answer:
-        """The "new exchange" form of a case, as a browser sends it."""
-        body = urlencode({**self.info["form"], "summary": summary})
-        return request(
-            self.stack.web_port, "POST", f"/dossiers/{self.info['case_id']}/echanges/",
-            host=self.info["host"], body=body,
-            cookies={"sessionid": self.info["session"], "csrftoken": CSRF},
-            headers={"Content-Type": "application/x-www-form-urlencoded",
-                     "X-CSRFToken": CSRF},
-        )
+        """The "new exchange" form of a case."""
+        return self.post(f"/dossiers/{self.info['case_id']}/echanges/",
+                         {**self.info["form"], "summary": summary})
 
     def query(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
         """Read the private database directly, in the association's schema."""
         with psycopg.connect(self.stack.postgres.url(), autocommit=True) as conn:
             conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
             return conn.execute(statement, params).fetchall()
+
+    def public(self, statement: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the private database's public schema (the outbox, for one)."""
+        with psycopg.connect(self.stack.postgres.url(), autocommit=True) as conn:
+            return conn.execute(statement, params).fetchall()
+
+    def mail_subjects(self) -> list[str]:
+        """Subjects of the e-mails the project's processes sent (file backend)."""
+        folder = self.stack.folder / "mail"
+        subjects = []
+        for path in sorted(folder.glob("*.log")) if folder.exists() else []:
+            for part in path.read_text().split("-" * 79):
+                if part.strip():
+                    message = email.message_from_string(part.strip(), policy=email.policy.default)
+                    subjects.append(str(message["subject"]))
+        return subjects
 
     def import_status(self, run_id: int) -> str:
         return str(self.query("SELECT status FROM tracking_importrun WHERE id = %s", run_id)[0][0])
@@ -282,6 +306,62 @@ def test_redis_down_pages_still_served_and_queued_work_resumes_after(site: Site)
     assert {n for _e, n in rows} == {1}
     ready = site.get("/readyz")
     assert ready.status == 200, ready.body
+
+
+REFERRAL = {
+    "referrer_kind": "school", "referrer_name": "CPE du collège", "referrer_contact": "01 23 45",
+    "first_name": "Yanis", "birth_year": "2012", "town": "Créteil",
+    "description": "Signalement envoyé pendant la panne de Redis.",
+}
+
+
+@pytest.mark.worker
+def test_redis_down_pages_that_start_tasks_succeed_and_their_tasks_run_once_it_is_back(
+    site: Site,
+) -> None:
+    """A large import committed and a referral sent while Redis is down: both pages answer
+    as usual, their tasks wait in the outbox (tenants/outbox.py), and a worker that
+    connects once Redis is back sends and runs them — each once."""
+    run_id, rows = site.info["large_import"], site.info["large_import_rows"]
+    referrals = site.query("SELECT count(*) FROM tracking_referral")[0][0]
+    site.stack.redis.stop()
+    try:
+        answer = site.post(f"/parametres/import/{run_id}/valider/", {})
+        assert answer.status == 302, (answer.status, answer.body[:500],
+                                      tail(gunicorn_of(site).log))
+        assert answer.headers["location"].endswith(f"/parametres/import/{run_id}/#rapport")
+        assert site.import_status(run_id) == "committing"
+        referral = site.post("/signaler", REFERRAL, signed_in=False)
+        assert referral.status == 200, (referral.status, referral.body[:500])
+        assert "Merci" in referral.body
+        assert site.query("SELECT count(*) FROM tracking_referral") == [(referrals + 1,)]
+        assert site.public("SELECT task_name, schema_name FROM tenants_outboxtask "
+                           "WHERE sent_at IS NULL ORDER BY id") == [
+            ("onboarding.import_commit_task", site.schema),
+            ("tracking.referral_notify_task", site.schema)]
+        page = site.get(f"/parametres/import/{run_id}/")
+        assert page.status == 200, page.body[:500]
+        worker = site.stack.worker("w-outbox")
+        time.sleep(2)
+        assert worker.alive(), tail(worker.log)
+    finally:
+        site.stack.redis.start()
+
+    # Sent when the worker connects (worker_ready), without waiting for beat.
+    wait_until(lambda: site.import_status(run_id) == "committed", timeout=120, every=0.5,
+               what=f"the large import (worker log:\n{tail(worker.log)})")
+    wait_until(lambda: any(s.startswith("Nouveau signalement reçu")
+                           for s in site.mail_subjects()),
+               timeout=60, every=0.5, what="the referral's notice")
+    worker.stop()
+    counted = site.query("SELECT external_id, count(*) FROM tracking_case "
+                         "WHERE external_id LIKE 'L-%%' GROUP BY external_id")
+    assert len(counted) == rows
+    assert {n for _e, n in counted} == {1}
+    notices = [s for s in site.mail_subjects() if s.startswith("Nouveau signalement")]
+    assert len(notices) == 1, notices
+    assert site.public("SELECT count(*) FROM tenants_outboxtask WHERE sent_at IS NULL") == [
+        (0,)]
 
 
 # --- c. A worker killed in the middle of a task --------------------------------------------

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from relier_platform.tenancy import current_schema
+from tenants.outbox import enqueue
 from tracking.models import PicklistItem, PicklistKind, Referral
 from tracking.services import validation
 from tracking.services.audit import audit_record
@@ -44,6 +45,5 @@ def referral_submit(*, data: ReferralData, ip_address: str | None) -> Referral:
         audit_record(actor=None, action="referral.received", obj=case, ip_address=ip_address)
         from tracking.tasks import referral_notify_task
 
-        schema = current_schema()
-        transaction.on_commit(lambda: referral_notify_task.delay(referral.pk, schema))
+        enqueue(referral_notify_task, args=(referral.pk, current_schema()))
     return referral
