@@ -48,6 +48,9 @@ def team_page(request: HttpRequest) -> HttpResponse:
     association = _association(request)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # An invitation gives someone access to the association's data: like a role
+        # change, it needs a recent sign-in or re-authentication.
+        reauthentication_check(request)
         limits = _invitation_limits(request)
         if not ratelimit.take_all(limits):
             return ratelimit.refused(request)

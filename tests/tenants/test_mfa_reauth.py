@@ -173,6 +173,33 @@ def test_a_stale_deactivation_waits_for_the_password(world: World) -> None:
     assert not Membership.objects.get(pk=membership.pk).is_active
 
 
+def test_a_stale_invitation_waits_for_the_password_then_is_sent(world: World) -> None:
+    """An invitation gives access to the data, as a role change does."""
+    from onboarding.models import Invitation
+
+    client = signed_in(world.acme_members["admin"], world.acme)
+    age_proofs(client, "a_acme")
+    form = {"email": "nouvelle-admin@acme.example", "role": Role.ADMIN}
+    reauthenticate = asked_to_reauthenticate(client.post("/equipe/", form), "/equipe/")
+    assert not Invitation.objects.filter(email=form["email"]).exists()
+    done = client.post(reauthenticate, {"password": PASSWORD})
+    assert done.status_code == 302
+    assert done["Location"] == "/equipe/"
+    assert Invitation.objects.filter(email=form["email"]).values_list(
+        "role", flat=True).get() == Role.ADMIN
+
+
+def test_an_invitation_right_after_signing_in_needs_nothing_more(world: World) -> None:
+    from onboarding.models import Invitation
+
+    client = signed_in(world.acme_members["admin"], world.acme)
+    response = client.post("/equipe/", {"email": "benevole@acme.example",
+                                        "role": Role.VOLUNTEER})
+    assert response.status_code == 302
+    assert response["Location"] == "/equipe/"
+    assert Invitation.objects.filter(email="benevole@acme.example").count() == 1
+
+
 def test_a_member_who_is_not_admin_is_refused_without_being_asked(world: World) -> None:
     membership = _newcomer(world)
     client = signed_in(world.acme_members["coordinator"], world.acme)
