@@ -10,12 +10,14 @@ the association's schema; the last step drops it).
    tenants.backup for a restore) is made by a task and offered to the admins only.
 2. **Grace period** (settings.CLOSURE_GRACE_DAYS, 30 by default): the request can be
    cancelled (`association_closure_cancel`) and everything is as before.
-3. **Confirmation** (`association_closure_confirm`) by an operator, only after the grace
-   period and once the export is made and intact: the schema is dropped
-   (`DROP SCHEMA … CASCADE`), the domains removed (its host answers "Adresse inconnue"),
-   and the association row stays as a tombstone — state `closed`, dates, who requested
-   and confirmed, the SHA-256 of the export. All in one transaction: a failure leaves
-   everything as it was.
+3. **Confirmation** (`association_closure_confirm`) by an operator who is not the person
+   who requested it (four eyes), only after the grace period and once the export is made
+   and intact: the schema is dropped (`DROP SCHEMA … CASCADE`), the domains removed (its
+   host answers "Adresse inconnue"), and the association row stays as a tombstone — state
+   `closed`, dates, who requested and confirmed, the SHA-256 of the export. All in one
+   transaction: a failure leaves everything as it was. Once it is committed, the export
+   files (ZIP, dump, manifest) are deleted too: no copy of the data stays on the platform;
+   the audit entry names them.
 
 Every step writes an AuditEntry.
 """
@@ -315,15 +317,23 @@ def association_closure_confirm(*, actor: User, association: Association, slug_t
     with transaction.atomic():
         locked = _locked(association)
         _require_confirmable(locked, now)
+        if locked.closure_requested_by_id == actor.pk:
+            raise ApplicationError(
+                _("La suppression doit être confirmée par une autre personne que celle qui a "
+                  "demandé la fermeture."), code=ErrorCode.NOT_ALLOWED)
         hosts = _hosts(locked)
+        files = _export_files(locked)
         for domain in locked.domains.all():
             domain.delete()
         contributions, _detail = IndicatorContribution.objects.filter(
             association=locked).delete()
         locked.state, locked.is_active = State.CLOSED, False
         locked.closure_confirmed_at, locked.closure_confirmed_by = now, actor
+        # The export goes with the data (the admins could download it during the grace
+        # period); its SHA-256 stays on the tombstone.
+        locked.export_file = ""
         locked.save(update_fields=["state", "is_active", "closure_confirmed_at",
-                                   "closure_confirmed_by"])
+                                   "closure_confirmed_by", "export_file"])
         schema = locked.schema_name
         dropped = schema_exists(schema)
         if dropped:
@@ -333,7 +343,10 @@ def association_closure_confirm(*, actor: User, association: Association, slug_t
               requested_by=locked.closure_requested_by_id,
               requested_at=locked.closure_requested_at.isoformat()
               if locked.closure_requested_at else None,
-              network_contributions_removed=contributions)
+              network_contributions_removed=contributions,
+              export_files_removed=[path.name for path in files if path.exists()])
+        # Only once the drop is committed: a failed confirmation leaves the export.
+        transaction.on_commit(lambda: _remove_files(files))
         _forget_after_commit(locked, hosts)
         pk = locked.pk
         transaction.on_commit(lambda: _notify_admins(Association.objects.get(pk=pk), "closed"))
@@ -365,8 +378,9 @@ def _notify_admins(association: Association, event: str) -> None:
             "modification. L'export complet de vos données (CSV et manifeste JSON) est "
             "téléchargeable par les administrateurs sur %(url)s.\n\n"
             "Après cette date, un opérateur de la plateforme pourra confirmer la "
-            "suppression définitive des données. Pour annuler la fermeture d'ici là, "
-            "rendez-vous sur la même page."
+            "suppression définitive des données ; l'export est alors supprimé lui aussi : "
+            "téléchargez-le avant. Pour annuler la fermeture d'ici là, rendez-vous sur la "
+            "même page."
         ) % {"name": name,
              "at": date_format(timezone.localtime(association.closure_requested_at),
                                "DATETIME_FORMAT") if association.closure_requested_at else "",

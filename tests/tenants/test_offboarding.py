@@ -69,6 +69,11 @@ def operator() -> User:
     return User.objects.create_superuser("operateur@relier.test", password=PASSWORD)
 
 
+@pytest.fixture
+def second_operator() -> User:
+    return User.objects.create_superuser("operatrice@relier.test", password=PASSWORD)
+
+
 def _request(association: Association, actor: User) -> Association:
     return offboarding.association_closure_request(actor=actor, association=association,
                                                    slug_typed=association.slug)
@@ -223,16 +228,20 @@ def test_confirmation_needs_an_intact_export(
 
 
 def test_after_the_drop_the_schema_is_gone_the_tombstone_stays_and_the_host_404s(
-    world: World, closing: tuple[Association, User], operator: User,
+    world: World, closing: tuple[Association, User], operator: User, export_dir: Path,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     association, admin = closing
     acme_case = make_case(world.acme, world.acme_members["admin"], first_name="Témoin")
     association = _exported(association, admin)
     sha = association.export_sha256
     schema = association.schema_name
+    files = sorted(p.name for p in export_dir.rglob("*") if p.is_file())
+    assert files == [Path(association.export_file).name]
 
-    offboarding.association_closure_confirm(actor=operator, association=association,
-                                            slug_typed=SLUG, now=_after_grace())
+    with django_capture_on_commit_callbacks(execute=True):
+        offboarding.association_closure_confirm(actor=operator, association=association,
+                                                slug_typed=SLUG, now=_after_grace())
 
     assert not schema_exists(schema)
     tombstone = Association.objects.get(pk=association.pk)
@@ -248,6 +257,10 @@ def test_after_the_drop_the_schema_is_gone_the_tombstone_stays_and_the_host_404s
     entry = AuditEntry.objects.get(action="association.closed", association=tombstone)
     assert entry.actor == operator
     assert entry.detail["export_sha256"] == sha
+    # No copy of the data stays on the platform: the export went with the schema.
+    assert sorted(entry.detail["export_files_removed"]) == files
+    assert [p for p in export_dir.rglob("*") if p.is_file()] == []
+    assert tombstone.export_file == ""
     # The others are untouched.
     assert schema_exists(world.acme.schema_name)
     assert schema_exists(world.beta.schema_name)
@@ -456,7 +469,7 @@ def test_beta_admin_gets_no_export_on_their_own_host(
 
 
 def test_the_operators_command_requests_then_confirms_after_the_grace_period(
-    closing: tuple[Association, User], operator: User,
+    closing: tuple[Association, User], operator: User, second_operator: User,
 ) -> None:
     association, _admin = closing
     out = io.StringIO()
@@ -477,8 +490,13 @@ def test_the_operators_command_requests_then_confirms_after_the_grace_period(
     with pytest.raises(CommandError, match="opérateur"):
         call_command("association_close", SLUG, "--confirm", "--operator=personne@x.example",
                      f"--retype={SLUG}")
+    # Four eyes: the operator who asked cannot confirm.
+    with pytest.raises(CommandError, match="autre personne"):
+        call_command("association_close", SLUG, "--confirm", f"--operator={operator.email}",
+                     f"--retype={SLUG}")
+    assert schema_exists(association.schema_name)
     out = io.StringIO()
-    call_command("association_close", SLUG, "--confirm", f"--operator={operator.email}",
+    call_command("association_close", SLUG, "--confirm", f"--operator={second_operator.email}",
                  f"--retype={SLUG}", stdout=out)
     assert "fermée" in out.getvalue()
     assert not schema_exists(association.schema_name)
@@ -511,6 +529,28 @@ def test_an_operator_confirms_in_the_admin_after_retyping_the_address(
     assert association.closure_confirmed_by == operator
 
 
+def test_the_operator_who_requested_a_closure_cannot_confirm_it(
+    closing: tuple[Association, User], operator: User, second_operator: User,
+) -> None:
+    association, _admin = closing
+    _exported(association, operator)
+    with pytest.raises(ApplicationError) as refused:
+        offboarding.association_closure_confirm(actor=operator, association=association,
+                                                slug_typed=SLUG, now=_after_grace())
+    assert refused.value.message == ("La suppression doit être confirmée par une autre "
+                                     "personne que celle qui a demandé la fermeture.")
+    association.refresh_from_db()
+    assert association.state == Association.State.CLOSING
+    assert schema_exists(association.schema_name)
+    assert not AuditEntry.objects.filter(action="association.closed").exists()
+    offboarding.association_closure_confirm(actor=second_operator, association=association,
+                                            slug_typed=SLUG, now=_after_grace())
+    assert not schema_exists(association.schema_name)
+    association.refresh_from_db()
+    assert (association.closure_requested_by, association.closure_confirmed_by) == (
+        operator, second_operator)
+
+
 def test_an_unpaid_read_only_association_can_still_ask_to_close(
     closing: tuple[Association, User],
 ) -> None:
@@ -527,3 +567,17 @@ def test_an_unpaid_read_only_association_can_still_ask_to_close(
     assert response.status_code == 302
     association.refresh_from_db()
     assert association.state == Association.State.CLOSING
+
+
+# --- finding the page ------------------------------------------------------------------
+
+
+def test_admins_reach_the_closure_and_retention_pages_from_the_menu(world: World) -> None:
+    admin = signed_in(world.acme_members["admin"], world.acme)
+    home = admin.get("/").content.decode()
+    assert 'href="/parametres/conservation/"' in home
+    plan = admin.get("/parametres/abonnement/").content.decode()
+    assert 'href="/parametres/fermeture/"' in plan
+    assert admin.get("/parametres/fermeture/").status_code == 200
+    coordinator = signed_in(world.acme_members["coordinator"], world.acme)
+    assert 'href="/parametres/conservation/"' not in coordinator.get("/").content.decode()

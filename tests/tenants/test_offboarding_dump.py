@@ -88,10 +88,13 @@ def test_a_committed_request_exports_with_the_restore_dump_then_the_drop(
     assert {t["table"]: t["rows"] for t in manifest["tables"]}["tracking_case"] == 2
     assert [m.to for m in mail.outbox] == [[ADMIN]]
 
+    sha = file_sha256(zip_path)
     offboarding.association_closure_confirm(actor=operator, association=association,
                                             slug_typed=SLUG,
                                             now=timezone.now() + timedelta(days=30, seconds=1))
     assert not schema_exists(SCHEMA)
     tombstone = Association.objects.get(slug=SLUG)
     assert tombstone.state == Association.State.CLOSED
-    assert tombstone.export_sha256 == file_sha256(zip_path)
+    assert tombstone.export_sha256 == sha
+    # The export, its restore dump and the dump's manifest went with the schema.
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
