@@ -10,7 +10,12 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 
+from tenants.lockout import client_ip
 from tracking.permissions import Actor, Capability
+
+# The client's address for audit entries: the same reading as lockouts and rate limits
+# (REMOTE_ADDR, or behind RELIER_TRUSTED_PROXY_COUNT proxies the address they saw).
+__all__ = ["actor_of", "admin_of", "client_ip", "requires"]
 
 
 def actor_of(request: HttpRequest) -> Actor:
@@ -29,8 +34,6 @@ def admin_of(request: HttpRequest) -> Actor:
     return actor
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def requires(

@@ -74,3 +74,19 @@ def test_notification_task_refuses_another_schema(world: World) -> None:
     with schema_context("a_beta"), pytest.raises(RuntimeError, match="outside"):
         referral_notify_task.run(referral_id, "a_acme")
     assert len(mail.outbox) == outbox
+
+
+def test_the_audit_entry_records_the_address_the_trusted_proxy_saw(
+    world: World, settings: Any
+) -> None:
+    """Behind one reverse proxy, the client is the last X-Forwarded-For hop (the proxy's
+    own); an earlier hop is whatever the client claimed and is not believed."""
+    from tracking.models import AuditLog
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    response = host_client(world.acme).post(
+        "/signaler", FORM, HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7")
+    assert response.status_code == 200
+    with schema_context("a_acme"):
+        assert list(AuditLog.objects.filter(action="referral.received")
+                    .values_list("ip_address", flat=True)) == ["198.51.100.7"]
