@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
-from celery.signals import worker_ready
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_ready
 from tenant_schemas_celery.app import CeleryApp
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relier_platform.settings")
@@ -29,3 +30,37 @@ def _outbox_flush_on_start(**_kwargs: object) -> None:
     except Exception:  # beat sends it again within the minute
         logging.getLogger(__name__).warning("outbox flush not sent at worker start",
                                             exc_info=True)
+
+
+# --- The request id in task logs (platform/requestid.py) ---------------------------------
+# A task sent while a request is being served carries that request's id in a message
+# header (the outbox stores it for the tasks it sends later); the worker sets it for the
+# task's duration, so the task's JSON log lines carry the same `request_id` as the
+# request's. A task sent by a task passes its own on.
+REQUEST_ID_HEADER = "relier_request_id"
+
+
+@before_task_publish.connect
+def _request_id_to_message(headers: dict[str, Any] | None = None, **_kwargs: object) -> None:
+    if headers is not None and not headers.get(REQUEST_ID_HEADER):
+        from relier_platform.requestid import request_id_var
+
+        headers[REQUEST_ID_HEADER] = request_id_var.get()
+
+
+@task_prerun.connect
+def _request_id_from_message(task: Any = None, **_kwargs: object) -> None:
+    from relier_platform.requestid import request_id_var
+
+    headers = getattr(task.request, "headers", None) or {}
+    value = headers.get(REQUEST_ID_HEADER) or task.request.get(REQUEST_ID_HEADER)
+    task.request.relier_request_token = request_id_var.set(value or None)
+
+
+@task_postrun.connect
+def _request_id_forget(task: Any = None, **_kwargs: object) -> None:
+    from relier_platform.requestid import request_id_var
+
+    token = getattr(task.request, "relier_request_token", None)
+    if token is not None:
+        request_id_var.reset(token)

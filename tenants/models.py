@@ -420,6 +420,8 @@ class OutboxTask(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    # The id of the request that asked for it: the task's log lines carry it too.
+    request_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
         indexes: ClassVar = [

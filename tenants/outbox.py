@@ -25,7 +25,8 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from relier_platform.celery import app
+from relier_platform.celery import REQUEST_ID_HEADER, app
+from relier_platform.requestid import request_id_var
 from relier_platform.tenancy import current_schema
 from tenants.models import OutboxTask
 
@@ -44,7 +45,8 @@ def enqueue(task: Task, *, args: tuple[Any, ...] | list[Any] = (),
     JSON values (ids, schema names), as Celery's messages are."""
     row = OutboxTask.objects.create(task_name=task.name, args=list(args),
                                     kwargs=dict(kwargs or {}),
-                                    schema_name=schema or current_schema())
+                                    schema_name=schema or current_schema(),
+                                    request_id=request_id_var.get() or "")
     pk = row.pk
     transaction.on_commit(lambda: _send_by_pk(pk), robust=True)
     return row
@@ -62,8 +64,9 @@ def _send(row: OutboxTask) -> bool:
     """Send one locked row; on any failure, note it on the row and leave it for later."""
     try:
         task = app.tasks[row.task_name]
-        task.apply_async(row.args, row.kwargs, headers={"_schema_name": row.schema_name},
-                         ignore_result=True, retry=True, retry_policy=SEND_RETRY_POLICY)
+        headers = {"_schema_name": row.schema_name, REQUEST_ID_HEADER: row.request_id or None}
+        task.apply_async(row.args, row.kwargs, headers=headers, ignore_result=True,
+                         retry=True, retry_policy=SEND_RETRY_POLICY)
     except Exception as error:  # the broker's errors vary with the transport; all wait
         log.warning("task %s (outbox %s) not sent, left for the sweeper: %s",
                     row.task_name, row.pk, error)

@@ -36,3 +36,21 @@ def test_tasks_of_two_associations_do_not_mix(world: World, worker: None) -> Non
     with schema_context(world.acme.schema_name):
         acme = current_schema_task.delay()
     assert (acme.get(timeout=60), beta.get(timeout=60)) == ("a_acme", "a_beta")
+
+
+@pytest.mark.worker
+def test_a_task_logs_with_the_request_id_of_the_request_that_sent_it(
+    world: World, worker: None
+) -> None:
+    from relier_platform.requestid import request_id_var
+    from relier_platform.tasks import log_context_task
+
+    token = request_id_var.set("requete-0123456789")
+    try:
+        with schema_context(world.acme.schema_name):
+            during = log_context_task.delay()
+    finally:
+        request_id_var.reset(token)
+    assert during.get(timeout=60) == {"schema": "a_acme", "request_id": "requete-0123456789"}
+    # The next task on the same worker, sent outside any request, carries none.
+    assert log_context_task.delay().get(timeout=60) == {"schema": "public", "request_id": None}

@@ -90,6 +90,22 @@ def test_the_sweeper_sends_what_waited_once_the_broker_is_back_in_its_schema(
     assert len(sent) == 2
 
 
+def test_a_task_carries_the_id_of_the_request_that_asked_for_it(
+    world: World, monkeypatch: pytest.MonkeyPatch, broker_down: list[str],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """Even when it is sent later by the sweeper: its log lines and the request's share
+    one id (platform/requestid.py)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        host_client(world.acme).post("/signaler", FORM, HTTP_X_REQUEST_ID="signalement-42abc")
+    assert OutboxTask.objects.get().request_id == "signalement-42abc"
+    headers: list[dict[str, Any]] = []
+    monkeypatch.setattr(Task, "apply_async",
+                        lambda self, *a, **options: headers.append(options["headers"]))
+    assert outbox_flush() == (1, 0)
+    assert headers == [{"_schema_name": "a_acme", "relier_request_id": "signalement-42abc"}]
+
+
 def test_a_task_asked_for_in_a_rolled_back_transaction_is_never_sent(
     world: World, tasks_sent: list[SentTask], django_capture_on_commit_callbacks: Any
 ) -> None:
