@@ -545,6 +545,8 @@ class Referral(models.Model):
     referrer_contact = EncryptedCharField(max_length=200)
     description = EncryptedTextField()
     received_at = models.DateTimeField(default=timezone.now)
+    # When the team was told (tracking/tasks.py): a notice delivered twice is sent once.
+    notified_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"referral {self.case_id}"
