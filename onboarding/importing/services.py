@@ -277,13 +277,24 @@ def import_validate(*, run_id: int) -> ImportRun:
         checked = checker.check(progress=lambda done: _progress(run.pk, done, run.total_rows))
     except ApplicationError as error:
         run.status, run.failure = Status.FAILED, error.message[:500]
-        run.save(update_fields=["status", "failure"])
-        return run
+        return _report_save(run, ["status", "failure"])
     _store_check(run, checked)
     run.status, run.failure, run.validated_at = Status.VALIDATED, "", timezone.now()
-    run.save(update_fields=["errors", "error_count", "to_create", "to_update", "unchanged",
-                            "partners_to_create", "status", "failure", "validated_at"])
+    run = _report_save(run, ["errors", "error_count", "to_create", "to_update", "unchanged",
+                             "partners_to_create", "status", "failure", "validated_at"])
     _progress(run.pk, run.total_rows, run.total_rows)
+    return run
+
+
+def _report_save(run: ImportRun, fields: list[str]) -> ImportRun:
+    """Store a dry run's outcome, unless a commit started or ended while it ran (a dry run
+    delivered twice, or late): the commit's status stands, read under the row's lock."""
+    with transaction.atomic():
+        status = (ImportRun.objects.select_for_update().filter(pk=run.pk)
+                  .values_list("status", flat=True).get())
+        if status in (Status.COMMITTING, Status.COMMITTED):
+            return ImportRun.objects.get(pk=run.pk)
+        run.save(update_fields=fields)
     return run
 
 

@@ -283,3 +283,25 @@ def test_an_import_dry_run_delivered_twice_writes_its_report_once_and_no_case(
         assert ImportRun.objects.get(pk=run.pk).status == ImportRun.Status.COMMITTED
         assert Case.objects.count() == 2
         assert AuditLog.objects.filter(action="import.commit").count() == 1
+
+
+def test_a_dry_run_still_running_when_the_commit_starts_leaves_the_commit_s_status(
+    world: World, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The duplicate dry run reads the rows while the admin's commit starts: its report is
+    not stored over the commit's status (the lost update the row lock prevents)."""
+    admin = world.acme_members["admin"]
+    with schema_context("a_acme"):
+        run = importing.import_upload(actor=actor(admin, "admin"), file_name="course.csv",
+                                      content=CSV)
+        real_store = importing._store_check
+
+        def commit_starts_meanwhile(*args: Any) -> None:
+            ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.COMMITTING)
+            real_store(*args)
+
+        monkeypatch.setattr(importing, "_store_check", commit_starts_meanwhile)
+        late = import_validate_task.run(run.pk, "a_acme")
+        assert late["status"] == "committing"
+        stored = ImportRun.objects.get(pk=run.pk)
+        assert (stored.status, stored.validated_at) == (ImportRun.Status.COMMITTING, None)
