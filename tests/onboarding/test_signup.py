@@ -197,3 +197,27 @@ def test_verification_page_asks_before_using_the_link(
     assert client.session["onboarding_verified"] == str(signup.public_id)
     refused = host_client().get(f"/inscription/verifier/{token}/")
     assert refused.status_code == 400
+
+
+def test_a_mail_server_down_fails_no_sign_up_and_the_link_can_be_sent_again(
+    world: World, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from onboarding import emails
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(emails, "send_mail", refuse)
+    signup = sign_up(django_capture_on_commit_callbacks)  # no exception after commit
+    assert SignUp.objects.get(pk=signup.pk).status == "pending"
+    assert mail.outbox == []
+    assert "the verify e-mail was not sent" in caplog.text
+    monkeypatch.undo()  # the mail server is back; the sign-up's page sends it again
+    SignUp.objects.filter(pk=signup.pk).update(
+        token_sent_at=timezone.now() - timedelta(minutes=2))
+    with django_capture_on_commit_callbacks(execute=True):
+        signup_services.signup_resend(public_id=signup.public_id)
+    assert [m.to for m in mail.outbox] == [[signup.email]]
+    signup_services.signup_verify(token=last_link("verifier"))
+    assert SignUp.objects.get(pk=signup.pk).status == "verified"
