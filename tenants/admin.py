@@ -19,6 +19,7 @@ from tenants.models import (
     Membership,
     Network,
     NetworkCoordinator,
+    OutboxTask,
     User,
 )
 
@@ -123,6 +124,40 @@ class NetworkCoordinatorAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "action", "actor", "association")
     list_filter = ("action",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class OutboxWaitingFilter(admin.SimpleListFilter):
+    title = _("état")
+    parameter_name = "etat"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("attente", _("en attente du courtier")), ("envoye", _("envoyée"))]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "attente":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "envoye":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    """What waits for Redis (tenants/outbox.py), read-only: `manage.py outbox_flush` or
+    the next minute's beat sends it."""
+
+    list_display = ("created_at", "task_name", "schema_name", "sent_at", "attempts",
+                    "last_error")
+    list_filter = (OutboxWaitingFilter, "task_name")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

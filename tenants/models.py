@@ -424,6 +424,8 @@ class OutboxTask(models.Model):
     request_id = models.CharField(max_length=128, blank=True)
 
     class Meta:
+        verbose_name = _("tâche à envoyer")
+        verbose_name_plural = _("tâches à envoyer")
         indexes: ClassVar = [
             models.Index(fields=["created_at"], name="outbox_unsent",
                          condition=models.Q(sent_at__isnull=True)),

@@ -28,3 +28,24 @@ def test_association_member_is_not_an_operator(world: World) -> None:
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
     assert host_client().get("/admin/").status_code == 302
+
+
+def test_operators_see_what_waits_for_the_broker_and_cannot_change_it(world: World) -> None:
+    from tenants.models import OutboxTask
+
+    OutboxTask.objects.create(task_name="tracking.referral_notify_task", args=[7, "a_acme"],
+                              schema_name="a_acme", attempts=2,
+                              last_error="OperationalError: connection refused")
+    operator = User.objects.create_superuser("ops@relier.example", password="x" * 12)
+    client = signed_in(operator)
+    waiting = client.get("/admin/tenants/outboxtask/?etat=attente")
+    assert waiting.status_code == 200
+    assert waiting.context["cl"].result_count == 1
+    body = waiting.content.decode()
+    assert "tracking.referral_notify_task" in body
+    assert "OperationalError: connection refused" in body
+    assert client.get("/admin/tenants/outboxtask/?etat=envoye").context["cl"].result_count == 0
+    assert client.get("/admin/tenants/outboxtask/add/").status_code == 403
+    # Members of an association never reach it.
+    member = signed_in(world.acme_members["admin"])
+    assert member.get("/admin/tenants/outboxtask/").status_code == 302
