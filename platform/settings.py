@@ -179,6 +179,8 @@ CELERY_BEAT_SCHEDULE = {
     # Tasks pages asked for while the broker was down (tenants/outbox.py).
     "outbox-flush": {"task": "tenants.outbox_flush_task",
                      "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
+    "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
+                        "schedule": crontab(minute=7)},
 }
 # Sent outbox rows are kept this long (to tell what was sent when), then purged.
 OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)

@@ -435,3 +435,16 @@ class OutboxTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name} ({self.schema_name})"
+
+
+class RateCounter(models.Model):
+    """One window of one rate limit (tenants/ratelimit.py), counted in PostgreSQL so that
+    the limits hold while Redis is down. The key is an HMAC of (limit, schema, who): no
+    address is stored in clear. Expired windows are purged every hour."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… {self.count}"

@@ -1,12 +1,17 @@
-"""Rate limits on the public forms and the invitations, counted in the Django cache (Redis).
-Schema: none of its own (counters live in the cache, never in a table).
+"""Rate limits on the public forms and the invitations, counted in PostgreSQL. Schema:
+public (RateCounter).
 
-A fixed window per (limit, schema, who): the first hit creates the counter with the window
-as its lifetime, the next ones increment it atomically (Redis INCR). The count is of what
-was accepted: a refusal (over the limit) is not counted, and a form then refused for its
-content gives its unit back. Every key names the
-schema it was counted in, so one association's visitors never use up another's allowance
-(the cache's KEY_FUNCTION adds the schema too; the key does not rely on it).
+A fixed window per (limit, schema, who): the first hit opens the window, the next ones
+increment it in one atomic statement (INSERT … ON CONFLICT … RETURNING), so concurrent
+requests never both pass the last unit. The count is of what was accepted: a refusal (over
+the limit) is not counted, and a form then refused for its content gives its unit back.
+Every key names the schema it was counted in, so one association's visitors never use up
+another's allowance; the key is stored as an HMAC (no address in clear), and expired
+windows are purged every hour (`ratelimit_purge`).
+
+Counted in the database rather than in Redis so that they still hold while Redis is down
+(the cache then keeps nothing, tests/platform/test_reliability.py); a form submission
+costs one statement, and these forms are rare.
 
 Refusals answer 429 with `429.html`, a French page (allauth's own limits use it too); the
 referral form's refusal gives the phone numbers to call, so nobody is left without help.
@@ -14,16 +19,22 @@ referral form's refusal gives the phone numbers to call, so nobody is left witho
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
+import hmac
 import ipaddress
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.core.cache import cache
+from django.conf import settings
+from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from relier_platform.tenancy import current_schema
 from tenants.lockout import client_ip
+from tenants.models import RateCounter
 
 
 @dataclass(frozen=True)
@@ -57,30 +68,45 @@ def address_key(request: HttpRequest) -> str:
     return f"ip:{parsed}"
 
 
-def cache_key(limit: Limit, who: str) -> str:
-    return f"ratelimit:{limit.name}:{current_schema()}:{who}"
+def counter_key(limit: Limit, who: str) -> str:
+    """The counter's key: an HMAC of the limit, the current schema and who is counted."""
+    name = f"ratelimit:{limit.name}:{current_schema()}:{who}"
+    return hmac.new(settings.SECRET_KEY.encode(), name.encode(), hashlib.sha256).hexdigest()
+
+
+_TAKE = """
+INSERT INTO tenants_ratecounter AS c (key, count, expires_at) VALUES (%s, 1, %s)
+ON CONFLICT (key) DO UPDATE SET
+    count = CASE WHEN c.expires_at <= %s THEN 1 ELSE c.count + 1 END,
+    expires_at = CASE WHEN c.expires_at <= %s THEN EXCLUDED.expires_at ELSE c.expires_at END
+RETURNING count
+"""
 
 
 def take(limit: Limit, who: str) -> bool:
     """Take one from the allowance; False (and nothing taken) when it is used up."""
-    key = cache_key(limit, who)
-    if cache.add(key, 1, limit.window):
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_TAKE, [counter_key(limit, who), now + timedelta(seconds=limit.window),
+                               now, now])
+        (count,) = cursor.fetchone()
+    if count <= limit.count:
         return True
-    try:
-        if int(cache.incr(key)) <= limit.count:
-            return True
-        cache.decr(key)  # a refusal is not counted: the allowance is what was accepted
-        return False
-    except ValueError:  # the window ended between add() and incr(): a new window
-        cache.add(key, 1, limit.window)
-        return True
+    give_back(limit, who)  # a refusal is not counted: the allowance is what was accepted
+    return False
 
 
 def give_back(limit: Limit, who: str) -> None:
     """Return what `take` took, when the form was then refused for its content (nothing
     written): a person correcting mistakes never uses up the allowance."""
-    with contextlib.suppress(ValueError):  # the window has ended meanwhile
-        cache.decr(cache_key(limit, who))
+    RateCounter.objects.filter(key=counter_key(limit, who), count__gt=0,
+                               expires_at__gt=timezone.now()).update(count=F("count") - 1)
+
+
+def ratelimit_purge() -> int:
+    """Remove the windows that have ended (hourly, from beat). Returns how many."""
+    deleted, _detail = RateCounter.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 def take_all(checks: list[tuple[Limit, str]]) -> bool:

@@ -166,3 +166,17 @@ def association_closure_billing_task(self: object, association_id: int) -> bool:
             return subscription_closure_sync(association_id=association_id)
         except gateway.TEMPORARY_ERRORS as error:
             raise self.retry(exc=error) from error  # type: ignore[attr-defined]
+
+
+# --- Rate limits (tenants/ratelimit.py) -------------------------------------------------------
+
+
+@app.task(name="tenants.ratelimit_purge_task")
+def ratelimit_purge_task() -> int:
+    """Hourly: remove the rate-limit windows that have ended."""
+    from django_tenants.utils import schema_context
+
+    from tenants.ratelimit import ratelimit_purge
+
+    with schema_context(get_public_schema_name()):
+        return ratelimit_purge()

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.utils import timezone
 from django_tenants.utils import schema_context
 from freezegun import freeze_time
 
 from onboarding.models import Invitation, SignUp
 from tenants import ratelimit
+from tenants.models import RateCounter
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tracking.models import Case, Referral
 
@@ -84,14 +84,48 @@ def test_referral_mistakes_do_not_use_the_allowance(world: World) -> None:
     assert cases("a_acme") == 1
 
 
-def test_the_counter_key_names_the_schema(world: World) -> None:
+def test_the_counter_key_names_the_schema_and_stores_no_address(world: World) -> None:
     host_client(world.acme).post("/signaler", REFERRAL, REMOTE_ADDR=IP)
     host_client(world.beta).post("/signaler", REFERRAL, REMOTE_ADDR=IP)
+    keys = []
     for schema in ("a_acme", "a_beta"):
         with schema_context(schema):
-            key = ratelimit.cache_key(ratelimit.REFERRAL, f"ip:{IP}")
-            assert key == f"ratelimit:referral:{schema}:ip:{IP}"
-            assert cache.get(key) == 1
+            keys.append(ratelimit.counter_key(ratelimit.REFERRAL, f"ip:{IP}"))
+    assert keys[0] != keys[1]
+    rows = dict(RateCounter.objects.values_list("key", "count"))
+    assert rows == {keys[0]: 1, keys[1]: 1}
+    assert not any(IP in key for key in rows)
+
+
+def test_the_limits_hold_while_the_cache_keeps_nothing(
+    world: World, settings: Any
+) -> None:
+    """Redis down: the cache (platform/cache.py) keeps nothing; the counters do not live
+    there, so the eleventh referral is still refused."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    client = host_client(world.acme)
+    for _ in range(ratelimit.REFERRAL.count):
+        assert client.post("/signaler", REFERRAL, REMOTE_ADDR=IP).status_code == 200
+    refused = client.post("/signaler", REFERRAL, REMOTE_ADDR=IP)
+    assert refused.status_code == 429
+    assert "3018" in refused.content.decode()
+    assert cases("a_acme") == ratelimit.REFERRAL.count
+
+
+def test_a_window_ends_and_is_purged(world: World) -> None:
+    start = timezone.now()
+    with freeze_time(start):
+        for _ in range(ratelimit.REFERRAL.count):
+            host_client(world.acme).post("/signaler", REFERRAL, REMOTE_ADDR=IP)
+        assert host_client(world.acme).post("/signaler", REFERRAL,
+                                            REMOTE_ADDR=IP).status_code == 429
+    later = start + timedelta(seconds=ratelimit.REFERRAL.window + 1)
+    with freeze_time(later):
+        assert ratelimit.ratelimit_purge() == 1
+        assert not RateCounter.objects.exists()
+        assert host_client(world.acme).post("/signaler", REFERRAL,
+                                            REMOTE_ADDR=IP).status_code == 200
+        assert RateCounter.objects.get().count == 1
 
 
 def test_ipv6_clients_count_by_their_64(world: World) -> None:
