@@ -23,8 +23,10 @@ from tenants.security import reauthentication_check
 from tracking.access import admin_of
 from tracking.services.reassign import cases_reassign, open_case_counts
 
-# Who may see what changes: asked only after a recent sign-in or re-authentication.
-ACCESS_CHANGES = frozenset({"member.role", "member.deactivate", "member.reactivate"})
+# Who may see what changes: asked only after a recent sign-in or re-authentication (a
+# resent invitation is a new working link into the association).
+ACCESS_CHANGES = frozenset({"member.role", "member.deactivate", "member.reactivate",
+                            "invitation.resend"})
 
 
 def _association(request: HttpRequest) -> Association:

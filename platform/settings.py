@@ -195,9 +195,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 _visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)
 # A worker started while Redis is down waits for it instead of exiting.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A Redis that does not answer fails a send within seconds (the outbox keeps the task),
+# whether it refuses connections, drops them, or hangs.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"global_keyprefix": env.str("CELERY_KEY_PREFIX", default=""),
-                                   "visibility_timeout": _visibility_timeout}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+                                   "visibility_timeout": _visibility_timeout,
+                                   "socket_connect_timeout": 2, "socket_timeout": 10}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    key: value for key, value in CELERY_BROKER_TRANSPORT_OPTIONS.items()
+    if key in ("global_keyprefix", "visibility_timeout")}
 
 # --- Encryption at rest of names and clinical notes (django-fernet-encrypted-fields) ---
 # Keys are derived from SECRET_KEY (+ SECRET_KEY_FALLBACKS while rotating) and these salts.
@@ -315,6 +321,8 @@ EMAIL_BACKEND = env.str(
 # For the file-based backend (django.core.mail.backends.filebased.EmailBackend).
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Relier <ne-pas-repondre@relier.local>")
+# A mail server that hangs fails the sending within seconds instead of holding a page.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # One JSON object a line (with the schema and the request id) unless RELIER_LOG_JSON=0;
 # plain text by default under DEBUG. See platform/requestid.py.

@@ -25,6 +25,7 @@ Every step writes an AuditEntry.
 from __future__ import annotations
 
 import logging
+import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -123,19 +124,17 @@ def association_closure_request(*, actor: User, association: Association,
               not_before=locked.closure_not_before.isoformat(),
               by_operator=not is_admin_of(actor, locked))
         _forget_after_commit(locked, _hosts(locked))
+        # The export, Stripe and the networks: tasks written with the request itself
+        # (tenants/outbox.py), so that none is lost whatever happens after the commit.
+        from tenants.tasks import association_closure_billing_task, association_export_task
+
+        enqueue(association_export_task, args=(locked.pk,))
+        enqueue(association_closure_billing_task, args=(locked.pk,))
+        _leave_publications(locked)
         pk = locked.pk
-        transaction.on_commit(lambda: _after_request(pk))
+        transaction.on_commit(
+            lambda: _notify_admins(Association.objects.get(pk=pk), "requested"))
     return locked
-
-
-def _after_request(association_pk: int) -> None:
-    from tenants.tasks import association_closure_billing_task, association_export_task
-
-    association = Association.objects.get(pk=association_pk)
-    enqueue(association_export_task, args=(association_pk,))
-    enqueue(association_closure_billing_task, args=(association_pk,))
-    _leave_publications(association)
-    _notify_admins(association, "requested")
 
 
 def _leave_publications(association: Association) -> None:
@@ -212,14 +211,6 @@ def association_export_build(*, association_id: int, with_dump: bool = True) -> 
     return locked
 
 
-def _export_files(association: Association) -> list[Path]:
-    zip_path = export_path(association)
-    if zip_path is None:
-        return []
-    dump = zip_path.with_suffix(".dump")
-    return [zip_path, dump, manifest_path(dump)]
-
-
 def export_download_record(*, actor: User, association: Association) -> Path:
     """The ZIP an admin may download (recorded); refused when there is none."""
     path = export_path(association)
@@ -242,7 +233,7 @@ def association_closure_cancel(*, actor: User, association: Association) -> Asso
         if locked.state != State.CLOSING:
             raise ApplicationError(_("Aucune fermeture n'est en cours."),
                                    code=ErrorCode.CONFLICT)
-        files = _export_files(locked)
+        folder = export_dir(locked)
         audit("association.closure_cancelled", actor=actor, association=locked,
               requested_at=locked.closure_requested_at.isoformat()
               if locked.closure_requested_at else None,
@@ -255,23 +246,25 @@ def association_closure_cancel(*, actor: User, association: Association) -> Asso
                                    "closure_not_before", "export_file", "export_sha256",
                                    "export_made_at"])
         # First the copy of the data goes (only once the cancellation is committed).
-        transaction.on_commit(lambda: _remove_files(files))
+        transaction.on_commit(lambda: _remove_folder(folder))
         _forget_after_commit(locked, _hosts(locked))
+        from tenants.tasks import association_closure_billing_task
+
+        enqueue(association_closure_billing_task, args=(locked.pk,))
         pk = locked.pk
-        transaction.on_commit(lambda: _after_cancel(pk))
+        transaction.on_commit(
+            lambda: _notify_admins(Association.objects.get(pk=pk), "cancelled"))
     return locked
 
 
-def _remove_files(files: list[Path]) -> None:
-    for path in files:
-        path.unlink(missing_ok=True)
+def _files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
 
-def _after_cancel(association_pk: int) -> None:
-    from tenants.tasks import association_closure_billing_task
-
-    enqueue(association_closure_billing_task, args=(association_pk,))
-    _notify_admins(Association.objects.get(pk=association_pk), "cancelled")
+def _remove_folder(folder: Path) -> None:
+    """The association's whole export folder: every export made, not only the last one
+    (two builds may have run, or an export been made again)."""
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # --- 3. confirm and drop -------------------------------------------------------------
@@ -322,7 +315,7 @@ def association_closure_confirm(*, actor: User, association: Association, slug_t
                 _("La suppression doit être confirmée par une autre personne que celle qui a "
                   "demandé la fermeture."), code=ErrorCode.NOT_ALLOWED)
         hosts = _hosts(locked)
-        files = _export_files(locked)
+        folder = export_dir(locked)
         for domain in locked.domains.all():
             domain.delete()
         contributions, _detail = IndicatorContribution.objects.filter(
@@ -344,9 +337,9 @@ def association_closure_confirm(*, actor: User, association: Association, slug_t
               requested_at=locked.closure_requested_at.isoformat()
               if locked.closure_requested_at else None,
               network_contributions_removed=contributions,
-              export_files_removed=[path.name for path in files if path.exists()])
+              export_files_removed=_files_in(folder))
         # Only once the drop is committed: a failed confirmation leaves the export.
-        transaction.on_commit(lambda: _remove_files(files))
+        transaction.on_commit(lambda: _remove_folder(folder))
         _forget_after_commit(locked, hosts)
         pk = locked.pk
         transaction.on_commit(lambda: _notify_admins(Association.objects.get(pk=pk), "closed"))

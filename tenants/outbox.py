@@ -15,6 +15,7 @@ never purged."""
 
 from __future__ import annotations
 
+import enum
 import logging
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from relier_platform.celery import REQUEST_ID_HEADER, app
 from relier_platform.requestid import request_id_var
@@ -36,6 +40,10 @@ log = logging.getLogger(__name__)
 SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2,
                      "interval_max": 0.2}
 FLUSH_BATCH = 500
+FLUSH_BATCHES = 20  # a sweep sends at most 10,000 rows; the next one goes on
+# What a broker that does not answer raises (kombu wraps most in OperationalError).
+BROKER_ERRORS: tuple[type[Exception], ...] = (
+    KombuOperationalError, RedisConnectionError, RedisTimeoutError, OSError)
 
 
 def enqueue(task: Task, *, args: tuple[Any, ...] | list[Any] = (),
@@ -52,7 +60,16 @@ def enqueue(task: Task, *, args: tuple[Any, ...] | list[Any] = (),
     return row
 
 
+class Sent(enum.Enum):
+    YES = "sent"
+    BROKER_DOWN = "broker down"  # try again later, and stop this sweep
+    REFUSED = "refused"  # this row only (an unknown task, say): the others go on
+
+
 def _send_by_pk(pk: int) -> None:
+    if app.conf.task_always_eager:  # tests and benches: run it outside our transaction
+        _run_eagerly(pk)
+        return
     with transaction.atomic():
         row = (OutboxTask.objects.select_for_update(skip_locked=True)
                .filter(pk=pk, sent_at__isnull=True).first())
@@ -60,35 +77,70 @@ def _send_by_pk(pk: int) -> None:
             _send(row)
 
 
-def _send(row: OutboxTask) -> bool:
-    """Send one locked row; on any failure, note it on the row and leave it for later."""
+def _publish(row: OutboxTask) -> None:
+    headers = {"_schema_name": row.schema_name, REQUEST_ID_HEADER: row.request_id or None}
+    app.tasks[row.task_name].apply_async(
+        row.args, row.kwargs, headers=headers, ignore_result=True, retry=True,
+        retry_policy=SEND_RETRY_POLICY)
+
+
+def _send(row: OutboxTask) -> Sent:
+    """Send one locked row; on failure, note it on the row and leave it for later."""
     try:
-        task = app.tasks[row.task_name]
-        headers = {"_schema_name": row.schema_name, REQUEST_ID_HEADER: row.request_id or None}
-        task.apply_async(row.args, row.kwargs, headers=headers, ignore_result=True,
-                         retry=True, retry_policy=SEND_RETRY_POLICY)
-    except Exception as error:  # the broker's errors vary with the transport; all wait
+        _publish(row)
+    except BROKER_ERRORS as error:
         log.warning("task %s (outbox %s) not sent, left for the sweeper: %s",
                     row.task_name, row.pk, error)
-        OutboxTask.objects.filter(pk=row.pk).update(
-            attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:300])
-        return False
+        _failed(row, error)
+        return Sent.BROKER_DOWN
+    except Exception as error:  # a fault of this row (unknown task...): logged as an error
+        log.exception("task %s (outbox %s) refused; the other tasks go on",
+                      row.task_name, row.pk)
+        _failed(row, error)
+        return Sent.REFUSED
     OutboxTask.objects.filter(pk=row.pk).update(sent_at=timezone.now(),
                                                 attempts=F("attempts") + 1)
-    return True
+    return Sent.YES
 
 
-def outbox_flush(*, limit: int = FLUSH_BATCH) -> tuple[int, int]:
-    """Send the rows still waiting, oldest first; purge rows sent long ago. Returns
-    (sent, still waiting). Stops at the first failure: the broker is still away."""
-    sent = 0
+def _failed(row: OutboxTask, error: Exception) -> None:
+    OutboxTask.objects.filter(pk=row.pk).update(
+        attempts=F("attempts") + 1, last_error=f"{type(error).__name__}: {error}"[:300])
+
+
+def _run_eagerly(pk: int) -> None:
+    """With task_always_eager (tests, benches), the task runs where it is sent: mark the
+    row and commit first, so that the task runs with no transaction of ours around it,
+    as it would in a worker."""
     with transaction.atomic():
-        rows = list(OutboxTask.objects.select_for_update(skip_locked=True)
-                    .filter(sent_at__isnull=True).order_by("pk")[:limit])
-        for row in rows:
-            if not _send(row):
-                break
-            sent += 1
+        row = (OutboxTask.objects.select_for_update(skip_locked=True)
+               .filter(pk=pk, sent_at__isnull=True).first())
+        if row is None:
+            return
+        OutboxTask.objects.filter(pk=pk).update(sent_at=timezone.now(),
+                                                attempts=F("attempts") + 1)
+    _publish(row)
+
+
+def outbox_flush(*, limit: int = FLUSH_BATCH, batches: int = FLUSH_BATCHES) -> tuple[int, int]:
+    """Send the rows still waiting, oldest first, batch after batch; purge rows sent long
+    ago. Returns (sent, still waiting). Stops at the first broker failure (it is still
+    away); a row refused for itself is noted and skipped until the next sweep."""
+    sent, skipped = 0, 0
+    for _batch in range(batches):
+        with transaction.atomic():
+            rows = list(OutboxTask.objects.select_for_update(skip_locked=True)
+                        .filter(sent_at__isnull=True).order_by("pk")[skipped:skipped + limit])
+            outcomes = []
+            for row in rows:
+                outcome = _send(row)
+                if outcome is Sent.BROKER_DOWN:
+                    break
+                outcomes.append(outcome)
+        sent += outcomes.count(Sent.YES)
+        skipped += outcomes.count(Sent.REFUSED)
+        if len(outcomes) < len(rows) or len(rows) < limit:
+            break  # the broker is away, or nothing is left
     if sent:
         log.info("outbox: %s waiting task(s) sent", sent)
     keep = timezone.now() - timedelta(days=settings.OUTBOX_KEEP_DAYS)
@@ -97,5 +149,5 @@ def outbox_flush(*, limit: int = FLUSH_BATCH) -> tuple[int, int]:
 
 
 def outbox_waiting() -> int:
-    """How many tasks wait for the broker (shown by /readyz)."""
+    """How many tasks wait for the broker (`manage.py outbox_flush` prints it)."""
     return OutboxTask.objects.filter(sent_at__isnull=True).count()

@@ -15,7 +15,8 @@ from tenants.models import Role
 from tracking.models import Referral
 
 
-@app.task(name="tracking.referral_notify_task", autoretry_for=(ConnectionError,),
+# OSError: a refused connection, a timeout (EMAIL_TIMEOUT), any SMTP error — all retried.
+@app.task(name="tracking.referral_notify_task", autoretry_for=(OSError,),
           retry_backoff=True, max_retries=5)
 def referral_notify_task(referral_id: int, schema_name: str) -> int:
     """Tell the team that a referral arrived (no detail in the e-mail: sign in to read it).

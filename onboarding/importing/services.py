@@ -271,28 +271,32 @@ def import_validate(*, run_id: int) -> ImportRun:
     run = ImportRun.objects.get(pk=run_id)
     if run.status == Status.COMMITTED:
         return run
+    started = (run.status, run.mapping, run.value_mapping)
     _progress(run.pk, 0, run.total_rows)
     try:
         checker = _checker(run)
         checked = checker.check(progress=lambda done: _progress(run.pk, done, run.total_rows))
     except ApplicationError as error:
         run.status, run.failure = Status.FAILED, error.message[:500]
-        return _report_save(run, ["status", "failure"])
+        return _report_save(run, started, ["status", "failure"])
     _store_check(run, checked)
     run.status, run.failure, run.validated_at = Status.VALIDATED, "", timezone.now()
-    run = _report_save(run, ["errors", "error_count", "to_create", "to_update", "unchanged",
-                             "partners_to_create", "status", "failure", "validated_at"])
+    run = _report_save(run, started, [
+        "errors", "error_count", "to_create", "to_update", "unchanged", "partners_to_create",
+        "status", "failure", "validated_at"])
     _progress(run.pk, run.total_rows, run.total_rows)
     return run
 
 
-def _report_save(run: ImportRun, fields: list[str]) -> ImportRun:
-    """Store a dry run's outcome, unless a commit started or ended while it ran (a dry run
-    delivered twice, or late): the commit's status stands, read under the row's lock."""
+def _report_save(run: ImportRun, started: tuple[str, Any, Any],
+                 fields: list[str]) -> ImportRun:
+    """Store a dry run's outcome only if the run is as it was when the check began (read
+    under the row's lock): a commit started or ended meanwhile, or a new column mapping,
+    makes this report stale (a dry run delivered twice, or late) — what is there stands."""
     with transaction.atomic():
-        status = (ImportRun.objects.select_for_update().filter(pk=run.pk)
-                  .values_list("status", flat=True).get())
-        if status in (Status.COMMITTING, Status.COMMITTED):
+        now = (ImportRun.objects.select_for_update().filter(pk=run.pk)
+               .values_list("status", "mapping", "value_mapping").get())
+        if now != started:
             return ImportRun.objects.get(pk=run.pk)
         run.save(update_fields=fields)
     return run

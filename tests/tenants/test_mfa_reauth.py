@@ -189,6 +189,20 @@ def test_a_stale_invitation_waits_for_the_password_then_is_sent(world: World) ->
         "role", flat=True).get() == Role.ADMIN
 
 
+def test_a_stale_invitation_resend_waits_for_the_password(world: World) -> None:
+    from onboarding.models import Invitation
+    from onboarding.services.invitations import invitation_create
+
+    invitation = invitation_create(actor=world.acme_members["admin"], association=world.acme,
+                                   email="relance@acme.example", role=Role.LISTENER)
+    token = Invitation.objects.get(pk=invitation.pk).token_hash
+    client = signed_in(world.acme_members["admin"], world.acme)
+    age_proofs(client, "a_acme")
+    response = client.post("/equipe/action/", {"action": "resend", "id": invitation.pk})
+    asked_to_reauthenticate(response, "/equipe/action/")
+    assert Invitation.objects.get(pk=invitation.pk).token_hash == token  # no new link
+
+
 def test_an_invitation_right_after_signing_in_needs_nothing_more(world: World) -> None:
     from onboarding.models import Invitation
 

@@ -236,8 +236,11 @@ def test_after_the_drop_the_schema_is_gone_the_tombstone_stays_and_the_host_404s
     association = _exported(association, admin)
     sha = association.export_sha256
     schema = association.schema_name
+    # A second export made meanwhile (a task delivered twice, an export made again).
+    stray = export_dir / SLUG / "fermeture-test-ancien.zip"
+    stray.write_bytes(b"PK")
     files = sorted(p.name for p in export_dir.rglob("*") if p.is_file())
-    assert files == [Path(association.export_file).name]
+    assert files == sorted([Path(association.export_file).name, stray.name])
 
     with django_capture_on_commit_callbacks(execute=True):
         offboarding.association_closure_confirm(actor=operator, association=association,
@@ -581,3 +584,18 @@ def test_admins_reach_the_closure_and_retention_pages_from_the_menu(world: World
     assert admin.get("/parametres/fermeture/").status_code == 200
     coordinator = signed_in(world.acme_members["coordinator"], world.acme)
     assert 'href="/parametres/conservation/"' not in coordinator.get("/").content.decode()
+
+
+def test_the_request_writes_its_tasks_with_it(
+    closing: tuple[Association, User], django_capture_on_commit_callbacks: Any,
+) -> None:
+    """The export and the Stripe sync are in the outbox before the request commits: no
+    crash after the commit can lose them (tenants/outbox.py)."""
+    from tenants.models import OutboxTask
+
+    association, admin = closing
+    with django_capture_on_commit_callbacks(execute=False):
+        _request(association, admin)
+    assert sorted(OutboxTask.objects.filter(args=[association.pk])
+                  .values_list("task_name", flat=True)) == [
+        "tenants.association_closure_billing_task", "tenants.association_export_task"]
