@@ -120,10 +120,8 @@ class NetworkCoordinatorAdmin(admin.ModelAdmin):
     list_display = ("user", "network", "is_active")
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("at", "action", "actor", "association")
-    list_filter = ("action",)
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record operators read and never write: audit entries, the outbox."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -133,6 +131,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ("at", "action", "actor", "association")
+    list_filter = ("action",)
 
 
 class OutboxWaitingFilter(admin.SimpleListFilter):
@@ -151,19 +155,10 @@ class OutboxWaitingFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxTask)
-class OutboxTaskAdmin(admin.ModelAdmin):
+class OutboxTaskAdmin(ReadOnlyAdmin):
     """What waits for Redis (tenants/outbox.py), read-only: `manage.py outbox_flush` or
     the next minute's beat sends it."""
 
     list_display = ("created_at", "task_name", "schema_name", "sent_at", "attempts",
                     "last_error")
     list_filter = (OutboxWaitingFilter, "task_name")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
