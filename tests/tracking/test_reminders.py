@@ -70,3 +70,27 @@ def test_reminder_task_refuses_another_schema(world: World) -> None:
 
     with schema_context("a_beta"), pytest.raises(RuntimeError, match="outside"):
         overdue_reminders_task.run("a_acme")
+
+
+def test_a_reminder_the_mail_server_refused_is_sent_by_the_next_run(
+    world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tracking.services import reminders
+
+    psychologist = world.acme_members["psychologist"]
+    case = make_case(world.acme, world.acme_members["admin"], staff=[psychologist])
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    with schema_context("a_acme"):
+        Case.objects.filter(pk=case.pk).update(
+            stage_entered_at=timezone.now() - timedelta(hours=50))
+        monkeypatch.setattr(reminders, "send_mail", refuse)
+        assert overdue_reminders_send(schema_name="a_acme") == 0
+        assert not OverdueReminder.objects.filter(case_id=case.pk).exists()
+        assert "not sent; retried next run" in caplog.text
+        monkeypatch.undo()
+        assert overdue_reminders_send(schema_name="a_acme") == 1
+        assert OverdueReminder.objects.filter(case_id=case.pk).count() == 1
+    assert [m.to for m in mail.outbox] == [[psychologist.email]]

@@ -1,8 +1,13 @@
-"""Reminders for cases past their stage's time limit: once per breach, never per run."""
+"""Reminders for cases past their stage's time limit: once per breach, never per run.
+
+The e-mail is sent inside the transaction that records the reminder, before its commit
+(not after, as other side effects are): a mail server that fails rolls the reminder back,
+so the next run (every 15 minutes) tries again — a reminder is never lost. The price is a
+rare duplicate, if the commit fails after the e-mail left."""
 
 from __future__ import annotations
 
-from functools import partial
+import logging
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -12,6 +17,8 @@ from tenants import selectors as tenant_selectors
 from tracking.models import Case, OverdueReminder
 from tracking.selectors import overdue_q
 from tracking.services.audit import audit_record
+
+log = logging.getLogger(__name__)
 
 
 def overdue_reminders_send(*, schema_name: str) -> int:
@@ -38,15 +45,17 @@ def overdue_reminders_send(*, schema_name: str) -> int:
                 audit_record(actor=None, action="case.overdue_reminder", obj=case,
                              recipients=len(recipients))
                 if recipients:
-                    transaction.on_commit(partial(
-                        send_mail,
+                    send_mail(
                         _("Dossier %(code)s : délai dépassé") % {"code": case.code},
                         _("Le dossier %(code)s est à l'étape « %(stage)s » depuis plus "
                           "longtemps que prévu. Connectez-vous pour le faire avancer.")
                         % {"code": case.code, "stage": case.stage.name},
                         None, recipients,
-                    ))
+                    )
         except IntegrityError:
             continue  # another run reminded it a moment ago
+        except OSError:  # the mail server: nothing recorded, the next run tries again
+            log.exception("overdue reminder of case %s not sent; retried next run", case.pk)
+            continue
         reminded += 1
     return reminded
