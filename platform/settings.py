@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
                      "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
+    "export-leftovers": {"task": "tenants.export_leftovers_task",
+                         "schedule": crontab(hour=4, minute=10)},
 }
 # Sent outbox rows are kept this long (to tell what was sent when), then purged.
 OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)

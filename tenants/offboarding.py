@@ -346,6 +346,33 @@ def association_closure_confirm(*, actor: User, association: Association, slug_t
     return locked
 
 
+def export_leftovers_remove() -> list[str]:
+    """Nightly: remove the export folders no closing association owns any more — left by a
+    process that died between a drop (or a cancellation) and the folder's deletion. Each
+    removal is audited. Returns the folders' names."""
+    root = Path(settings.OFFBOARDING_EXPORT_DIR)
+    if not root.is_dir():
+        return []
+    closing = set(Association.objects.filter(state=State.CLOSING)
+                  .values_list("slug", flat=True))
+    removed = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name not in closing):
+        if not _looks_like_exports(folder):  # RELIER_EXPORT_DIR set to a shared folder?
+            log.warning("export folder %s holds other files: left alone", folder)
+            continue
+        audit("association.export_leftover_removed", folder=folder.name,
+              files=_files_in(folder))
+        _remove_folder(folder)
+        removed.append(folder.name)
+    return removed
+
+
+def _looks_like_exports(folder: Path) -> bool:
+    """Only files, each named like an export of that association (`<slug>-<stamp>.…`)."""
+    entries = list(folder.iterdir())
+    return all(p.is_file() and p.name.startswith(f"{folder.name}-") for p in entries)
+
+
 def closures_due(now: datetime | None = None) -> list[Association]:
     """Closing associations whose grace period is over (for the operators' list)."""
     return list(Association.objects.filter(state=State.CLOSING,

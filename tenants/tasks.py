@@ -151,6 +151,17 @@ def association_export_task(self: object, association_id: int) -> str:
         return association_export_build(association_id=association_id).export_sha256
 
 
+@app.task(name="tenants.export_leftovers_task")
+def export_leftovers_task() -> int:
+    """Nightly: remove export folders no closing association owns (tenants/offboarding)."""
+    from django_tenants.utils import schema_context
+
+    from tenants.offboarding import export_leftovers_remove
+
+    with schema_context(get_public_schema_name()):
+        return len(export_leftovers_remove())
+
+
 @app.task(name="tenants.association_closure_billing_task", bind=True, max_retries=5,
           default_retry_delay=60)
 def association_closure_billing_task(self: object, association_id: int) -> bool:

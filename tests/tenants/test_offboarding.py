@@ -599,3 +599,25 @@ def test_the_request_writes_its_tasks_with_it(
     assert sorted(OutboxTask.objects.filter(args=[association.pk])
                   .values_list("task_name", flat=True)) == [
         "tenants.association_closure_billing_task", "tenants.association_export_task"]
+
+
+def test_export_folders_no_closing_association_owns_are_removed_at_night(
+    world: World, closing: tuple[Association, User], export_dir: Path,
+) -> None:
+    """Left by a process that died between a drop and the folder's deletion."""
+    association, admin = closing
+    _exported(association, admin)
+    leftover = export_dir / "ancienne-association"
+    leftover.mkdir()
+    (leftover / "ancienne-association-2026.zip").write_bytes(b"PK")
+    foreign = export_dir / "autre-chose"  # not an export folder: never touched
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("à garder")
+    assert offboarding.export_leftovers_remove() == ["ancienne-association"]
+    assert not leftover.exists()
+    assert (foreign / "notes.txt").read_text() == "à garder"
+    assert (export_dir / SLUG).is_dir()  # still closing: its export stays
+    entry = AuditEntry.objects.get(action="association.export_leftover_removed")
+    assert entry.detail == {"folder": "ancienne-association",
+                            "files": ["ancienne-association-2026.zip"]}
+    assert offboarding.export_leftovers_remove() == []
