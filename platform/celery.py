@@ -10,6 +10,8 @@ from typing import Any
 from celery.signals import before_task_publish, task_postrun, task_prerun, worker_ready
 from tenant_schemas_celery.app import CeleryApp
 
+from relier_platform.requestid import request_id_var
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relier_platform.settings")
 
 app = CeleryApp("relier")
@@ -43,15 +45,11 @@ REQUEST_ID_HEADER = "relier_request_id"
 @before_task_publish.connect
 def _request_id_to_message(headers: dict[str, Any] | None = None, **_kwargs: object) -> None:
     if headers is not None and not headers.get(REQUEST_ID_HEADER):
-        from relier_platform.requestid import request_id_var
-
         headers[REQUEST_ID_HEADER] = request_id_var.get()
 
 
 @task_prerun.connect
 def _request_id_from_message(task: Any = None, **_kwargs: object) -> None:
-    from relier_platform.requestid import request_id_var
-
     headers = getattr(task.request, "headers", None) or {}
     value = headers.get(REQUEST_ID_HEADER) or task.request.get(REQUEST_ID_HEADER)
     task.request.relier_request_token = request_id_var.set(value or None)
@@ -59,8 +57,6 @@ def _request_id_from_message(task: Any = None, **_kwargs: object) -> None:
 
 @task_postrun.connect
 def _request_id_forget(task: Any = None, **_kwargs: object) -> None:
-    from relier_platform.requestid import request_id_var
-
     token = getattr(task.request, "relier_request_token", None)
     if token is not None:
         request_id_var.reset(token)
