@@ -84,6 +84,28 @@ class Actor:
         return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
 
 
+def clinical_columns() -> dict[str, tuple[str, ...]]:
+    """Columns only CLINICAL reads, by table: the fields every model declares in its
+    `CLINICAL_FIELDS` (a name that is not a field fails here, loudly). Every export made for
+    someone without CLINICAL — the closure export of the admins first — leaves them out."""
+    from django.apps import apps
+    from django.db import models
+
+    found: dict[str, tuple[str, ...]] = {}
+    for model in apps.get_models(include_auto_created=True):
+        names = getattr(model, "CLINICAL_FIELDS", ())
+        if not names or model._meta.proxy:
+            continue
+        columns = []
+        for name in names:
+            field = model._meta.get_field(name)
+            if not isinstance(field, models.Field) or not field.column:
+                raise TypeError(f"{model.__name__}.CLINICAL_FIELDS: {name} has no column")
+            columns.append(field.column)
+        found[model._meta.db_table] = tuple(columns)
+    return dict(sorted(found.items()))
+
+
 # Archived cases (tracking/services/retention.py) are outside every list, search, form and
 # export: only the retention pages reach them, for CASE_ARCHIVED_READ.
 NOT_ARCHIVED = Q(archived_at__isnull=True)

@@ -8,7 +8,7 @@ public.tenants_user, which PostgreSQL reaches through the search_path.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
@@ -320,6 +320,10 @@ class Channel(models.TextChoices):
 
 class Interaction(models.Model):
     """Every exchange with a young person, a parent, a partner or a volunteer."""
+
+    # Read by psychologists only (Capability.CLINICAL). Every export made for someone else
+    # leaves these out (tracking.permissions.clinical_columns): declare any new one here.
+    CLINICAL_FIELDS: ClassVar[tuple[str, ...]] = ("clinical_note",)
 
     kind = models.ForeignKey(
         PicklistItem, on_delete=models.PROTECT, related_name="+", verbose_name=_("type"),
