@@ -7,7 +7,10 @@ the association's schema; the last step drops it).
    the export remain; its admins are told by e-mail; it leaves its networks' later
    publications; a Stripe subscription is set to end at the end of its period. The full
    export (tenants.offboarding_export: ZIP of CSVs + manifest, and the pg_dump of
-   tenants.backup for a restore) is made by a task and offered to the admins only.
+   tenants.backup for a restore) is made by a task and offered to the admins only; it
+   leaves clinical notes out. Each psychologist downloads the notes of their cases apart
+   (tenants.offboarding_clinical, told by e-mail) after a recent re-authentication (in
+   the view); both downloads are audited.
 2. **Grace period** (settings.CLOSURE_GRACE_DAYS, 30 by default): the request can be
    cancelled (`association_closure_cancel`) and everything is as before.
 3. **Confirmation** (`association_closure_confirm`) by an operator who is not the person
@@ -49,6 +52,7 @@ from tenants.models import (
     User,
     forget_hosts,
 )
+from tenants.offboarding_clinical import clinicians_notify
 from tenants.offboarding_export import ExportError, export_zip, file_sha256
 from tenants.outbox import enqueue
 from tenants.services import association_host, audit, site_url
@@ -134,6 +138,7 @@ def association_closure_request(*, actor: User, association: Association,
         pk = locked.pk
         transaction.on_commit(
             lambda: _notify_admins(Association.objects.get(pk=pk), "requested"))
+        transaction.on_commit(lambda: clinicians_notify(Association.objects.get(pk=pk)))
     return locked
 
 
@@ -212,7 +217,11 @@ def association_export_build(*, association_id: int, with_dump: bool = True) -> 
 
 
 def export_download_record(*, actor: User, association: Association) -> Path:
-    """The ZIP an admin may download (recorded); refused when there is none."""
+    """The ZIP an admin may download (recorded); refused when there is none. It holds no
+    clinical note (tenants.offboarding_export)."""
+    if not is_admin_of(actor, association):
+        raise ApplicationError(_("Seuls les administrateurs de l'association téléchargent "
+                                 "son export."), code=ErrorCode.NOT_ALLOWED)
     path = export_path(association)
     if association.state != State.CLOSING or path is None:
         raise ApplicationError(_("Aucun export n'est disponible."), code=ErrorCode.NOT_FOUND)
@@ -395,8 +404,10 @@ def _notify_admins(association: Association, event: str) -> None:
         body = _(
             "La fermeture de l'association %(name)s a été demandée le %(at)s.\n\n"
             "Jusqu'au %(until)s, l'espace reste lisible mais n'accepte plus aucune "
-            "modification. L'export complet de vos données (CSV et manifeste JSON) est "
-            "téléchargeable par les administrateurs sur %(url)s.\n\n"
+            "modification. L'export de vos données (CSV et manifeste JSON) est "
+            "téléchargeable par les administrateurs sur %(url)s. Il ne contient pas les "
+            "notes cliniques : seuls les psychologues de l'association les téléchargent, "
+            "chacun celles des dossiers qu'il suit.\n\n"
             "Après cette date, un opérateur de la plateforme pourra confirmer la "
             "suppression définitive des données ; l'export est alors supprimé lui aussi : "
             "téléchargez-le avant. Pour annuler la fermeture d'ici là, rendez-vous sur la "

@@ -1,7 +1,9 @@
 """Closing the association (its admins): request it by typing its address, follow the
 grace period, download the export, or cancel. On an association's host; anyone but its
 admins gets 404 (network coordinators and other associations' members never reach it: the
-membership middleware answers 403 first)."""
+membership middleware answers 403 first). The export leaves clinical notes out: its
+psychologists download theirs apart (anyone else: 404), after a recent re-authentication
+(tenants.security), asked after the permission check."""
 
 from __future__ import annotations
 
@@ -9,13 +11,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from relier_platform.errors import ApplicationError
-from tenants import offboarding
+from tenants import offboarding, offboarding_clinical
 from tenants.models import Association
-from tracking.access import admin_of
+from tenants.security import reauthentication_check
+from tracking.access import actor_of, admin_of
+from tracking.permissions import Capability
 
 
 def _association(request: HttpRequest) -> Association:
@@ -63,4 +68,22 @@ def export_download(request: HttpRequest) -> FileResponse:
     except ApplicationError:
         raise Http404 from None
     return FileResponse(path.open("rb"), as_attachment=True, filename=path.name,
+                        content_type="application/zip")
+
+
+@require_GET
+def clinical_export_download(request: HttpRequest) -> FileResponse:
+    actor = actor_of(request)
+    if not actor.can(Capability.CLINICAL):
+        raise Http404
+    reauthentication_check(request)
+    association = _association(request)
+    try:
+        handle = offboarding_clinical.clinical_export_download_record(
+            actor=actor.user, association=association)
+    except ApplicationError:
+        raise Http404 from None
+    day = timezone.localdate().isoformat()
+    return FileResponse(handle, as_attachment=True,
+                        filename=f"{association.slug}-notes-cliniques-{day}.zip",
                         content_type="application/zip")
