@@ -9,8 +9,8 @@ the association's schema; the last step drops it).
    export (tenants.offboarding_export: ZIP of CSVs + manifest, and the pg_dump of
    tenants.backup for a restore) is made by a task and offered to the admins only; it
    leaves clinical notes out. Each psychologist downloads the notes of their cases apart
-   (tenants.offboarding_clinical, told by e-mail) after a recent re-authentication (in
-   the view); both downloads are audited.
+   (tenants.offboarding_clinical, told by e-mail). Both downloads ask for a recent
+   re-authentication (in the views) and are audited.
 2. **Grace period** (settings.CLOSURE_GRACE_DAYS, 30 by default): the request can be
    cancelled (`association_closure_cancel`) and everything is as before.
 3. **Confirmation** (`association_closure_confirm`) by an operator who is not the person

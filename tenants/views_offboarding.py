@@ -2,8 +2,8 @@
 grace period, download the export, or cancel. On an association's host; anyone but its
 admins gets 404 (network coordinators and other associations' members never reach it: the
 membership middleware answers 403 first). The export leaves clinical notes out: its
-psychologists download theirs apart (anyone else: 404), after a recent re-authentication
-(tenants.security), asked after the permission check."""
+psychologists download theirs apart (anyone else: 404). Both downloads ask for a recent
+re-authentication first (tenants.security), after the permission check."""
 
 from __future__ import annotations
 
@@ -62,6 +62,7 @@ def closure_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export_download(request: HttpRequest) -> FileResponse:
     actor = admin_of(request)
+    reauthentication_check(request)
     association = _association(request)
     try:
         path = offboarding.export_download_record(actor=actor.user, association=association)

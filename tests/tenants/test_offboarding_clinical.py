@@ -278,6 +278,7 @@ def test_the_psychologists_are_told_by_email_where_their_notes_are(
 
 
 @pytest.mark.parametrize(("role", "path", "action"), [
+    ("admin", ADMIN_EXPORT, "association.export_downloaded"),
     ("psychologist", CLINICAL_EXPORT_PATH, "association.clinical_export_downloaded"),
 ])
 def test_a_download_without_recent_reauthentication_is_refused_until_the_password(
@@ -306,7 +307,7 @@ def test_members_without_the_right_are_refused_before_any_password_is_asked(
     team: dict[str, Any],
 ) -> None:
     association = _closing(team)
-    for role, path in (("admin", CLINICAL_EXPORT_PATH),):
+    for role, path in (("coordinator", ADMIN_EXPORT), ("admin", CLINICAL_EXPORT_PATH)):
         client = signed_in(team["members"][role], association)
         age_proofs(client, association.schema_name)
         assert client.get(path).status_code == 404, (role, path)
