@@ -183,6 +183,10 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",
                          "schedule": crontab(hour=4, minute=10)},
+    # Stripe events whose processing failed past its retries are sent again
+    # (billing.services.stripe_events_sweep).
+    "stripe-events-sweep": {"task": "billing.stripe_events_sweep_task",
+                            "schedule": 5 * 60},
 }
 # Sent outbox rows are kept this long (to tell what was sent when), then purged.
 OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)
