@@ -133,7 +133,11 @@ DATABASES = {
         "PASSWORD": _db.get("password", ""),
         "HOST": _db.get("host", ""),
         "PORT": _db.get("port", ""),
-        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
+        # Under DEBUG (runserver: one thread per browser connection, kept open while the
+        # browser keeps it alive) a kept database connection per thread ran PostgreSQL out
+        # of connections under a crawler: 0 closes it at the end of each request, so
+        # connections are bounded by the requests being served, not by open sockets.
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 60),
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": env.str("DATABASE_TEST_NAME", default="test_relier")},
     }
