@@ -1,10 +1,13 @@
 """`python3 dev.py start`: its web server (DEBUG, Django's threaded runserver) does not pile
-up PostgreSQL connections under a crawler. Real servers, in subprocesses."""
+up PostgreSQL connections under a crawler, and Ctrl-C stops the embedded PostgreSQL and
+Redis it started — only those. Real servers, in subprocesses."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +23,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from psycopg.conninfo import make_conninfo
+
+import dev
 
 ROOT = Path(__file__).resolve().parents[2]
 SOCKETS_PER_ROUND, ROUNDS = 8, 3
@@ -158,3 +163,85 @@ def test_the_debug_web_server_holds_connections_only_while_it_serves(
     assert after == baseline
     assert sessions
     assert max(sessions) - baseline <= SOCKETS_PER_ROUND
+
+
+# --- Ctrl-C stops the embedded servers dev.py started ---------------------------------------
+
+
+def _embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("DATABASE_URL", "REDIS_URL")}
+    return {**env, "RELIER_DATA_DIR": str(data_dir)}
+
+
+def _running(env: dict[str, str]) -> dict[str, int | None]:
+    found = subprocess.run([sys.executable, "-m", "relier_platform.embedded", "running"],
+                           cwd=ROOT, env=env, check=True, capture_output=True, text=True)
+    return dict(json.loads(found.stdout))
+
+
+STARTS_BOTH = ("from relier_platform import embedded; embedded.postgres_settings(); "
+               "embedded.redis_url(); print('ready', flush=True); "
+               "import time; time.sleep(600)")
+# What `dev.py start` runs, its set-up and children replaced by one that starts both servers.
+DEV_START = """
+import os, sys
+sys.path.insert(0, {root!r})
+import dev
+env = dict(os.environ)
+with dev.embedded_servers_owned(env):
+    code = dev.serve(env, [[sys.executable, "-c", {child!r}]])
+sys.exit(code)
+"""
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One embedded data folder for the module (PostgreSQL's initdb is done once); whatever
+    still runs there at the end is stopped."""
+    folder = tmp_path_factory.mktemp("embedded")
+    yield folder
+    subprocess.run([sys.executable, "-m", "relier_platform.embedded", "stop", "postgres",
+                    "redis"], cwd=ROOT, env=_embedded_env(folder), check=False)
+
+
+@pytest.mark.parametrize("running_before", [(), ("redis",)])
+def test_ctrl_c_on_dev_start_stops_the_embedded_servers_it_started_and_only_those(
+    data_dir: Path, running_before: tuple[str, ...],
+) -> None:
+    env = _embedded_env(data_dir)
+    if "redis" in running_before:  # another command's Redis, say a `dev.py test` running
+        subprocess.run([sys.executable, "-c", "from relier_platform import embedded; "
+                        "embedded.redis_url()"], cwd=ROOT, env=env, check=True)
+    before = _running(env)
+    assert [name for name, pid in before.items() if pid] == list(running_before)
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DEV_START.format(root=str(ROOT), child=STARTS_BOTH)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True,
+        start_new_session=True)  # a process group of its own, as a terminal gives
+    # Never wait forever on a child that hangs: its whole group is killed after 90 s.
+    watchdog = threading.Timer(90, lambda: os.killpg(proc.pid, signal.SIGKILL))
+    watchdog.start()
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        during = _running(env)
+        assert during["postgres"]
+        assert during["redis"]
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
+        proc.wait(timeout=45)
+    finally:
+        watchdog.cancel()
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    after = _running(env)
+    assert after["postgres"] is None
+    assert not (data_dir / "pg" / "postmaster.pid").exists()
+    if "redis" in running_before:
+        assert after["redis"] == before["redis"]  # not ours: left running
+    else:
+        assert after["redis"] is None
+    assert dev.embedded_running({**env, "DATABASE_URL": "x", "REDIS_URL": "y"}) == {}
