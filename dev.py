@@ -11,13 +11,16 @@ are all set up by this script. Run it again at will: every step is idempotent.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
 import venv
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -62,27 +65,60 @@ def prepare(env: dict[str, str]) -> None:
     manage("migrate_schemas", "--noinput", "-v", "0", env=env)
 
 
-def start() -> None:
-    ensure_venv()
-    env = {**os.environ, "DJANGO_DEBUG": "1"}
-    prepare(env)
-    step("Données de démonstration")
-    manage("seed_demo", env=env)
-    port = env.get("RELIER_PORT", "8000")
-    step(f"Serveur web (http://localhost:{port}/) et worker Celery — Ctrl-C pour arrêter")
-    procs = [
-        subprocess.Popen([str(PY), "-m", "celery", "-A", "relier_platform.celery", "worker",
-                          "--beat", "--schedule", str(ROOT / ".data" / "celerybeat-schedule"),
-                          "--loglevel", "INFO", "--concurrency", "2"], cwd=ROOT, env=env),
-        subprocess.Popen([str(PY), "manage.py", "runserver", f"0.0.0.0:{port}"],
-                         cwd=ROOT, env=env),
-    ]
+def embedded_running(env: dict[str, str]) -> dict[str, int]:
+    """The embedded servers of this checkout (platform/embedded.py) running now, by name,
+    with their process ids: only those this configuration uses (DATABASE_URL / REDIS_URL
+    name servers of their own)."""
+    used = [name for name, variable in (("postgres", "DATABASE_URL"), ("redis", "REDIS_URL"))
+            if not env.get(variable)]
+    if not used:
+        return {}
+    found = subprocess.run([str(PY), "-m", "relier_platform.embedded", "running"], cwd=ROOT,
+                           env=env, check=True, capture_output=True, text=True,
+                           start_new_session=True)
+    pids = json.loads(found.stdout)
+    return {name: int(pids[name]) for name in used if pids.get(name)}
+
+
+def embedded_stop_started(env: dict[str, str], before: dict[str, int]) -> list[str]:
+    """Stop the embedded servers running now that did not run `before`, and only those
+    (a server started by another command, say `dev.py test`, is left to it)."""
+    started = [name for name, pid in embedded_running(env).items() if before.get(name) != pid]
+    if started:
+        step("Arrêt de " + " et ".join({"postgres": "PostgreSQL", "redis": "Redis"}[name]
+                                       for name in started) + " (embarqués)")
+        # A session of its own: a second Ctrl-C does not cut the stopping short.
+        subprocess.run([str(PY), "-m", "relier_platform.embedded", "stop", *started],
+                       cwd=ROOT, env=env, check=False, start_new_session=True)
+    return started
+
+
+@contextlib.contextmanager
+def embedded_servers_owned(env: dict[str, str]) -> Iterator[None]:
+    """The embedded servers started within (by the migrations, the web server...) are
+    stopped at the end, however it ends, Ctrl-C included."""
+    before = embedded_running(env)
+    try:
+        yield
+    finally:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            embedded_stop_started(env, before)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def serve(env: dict[str, str], commands: list[list[str]]) -> int:
+    """Run the commands until one of them ends or Ctrl-C, then stop them all; returns the
+    exit code."""
+    procs = [subprocess.Popen(command, cwd=ROOT, env=env) for command in commands]
     try:
         while all(p.poll() is None for p in procs):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # stop them, even on a 2nd
         for p in procs:
             if p.poll() is None:
                 p.send_signal(signal.SIGINT)
@@ -91,7 +127,29 @@ def start() -> None:
                 p.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 p.kill()
-    sys.exit(max((p.returncode or 0) for p in procs))
+                p.wait()
+        signal.signal(signal.SIGINT, previous)
+    return max((p.returncode or 0) for p in procs)
+
+
+def start() -> None:
+    ensure_venv()
+    env = {**os.environ, "DJANGO_DEBUG": "1"}
+    # Ctrl-C stops the web server, the worker, then the embedded PostgreSQL and Redis this
+    # command started (platform/embedded.py).
+    with embedded_servers_owned(env):
+        prepare(env)
+        step("Données de démonstration")
+        manage("seed_demo", env=env)
+        port = env.get("RELIER_PORT", "8000")
+        step(f"Serveur web (http://localhost:{port}/) et worker Celery — Ctrl-C pour arrêter")
+        code = serve(env, [
+            [str(PY), "-m", "celery", "-A", "relier_platform.celery", "worker", "--beat",
+             "--schedule", str(ROOT / ".data" / "celerybeat-schedule"), "--loglevel", "INFO",
+             "--concurrency", "2"],
+            [str(PY), "manage.py", "runserver", f"0.0.0.0:{port}"],
+        ])
+    sys.exit(code)
 
 
 def test(pytest_args: list[str]) -> None:
@@ -112,7 +170,10 @@ def test(pytest_args: list[str]) -> None:
 def main() -> None:
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "start":
-        start()
+        try:
+            start()
+        except KeyboardInterrupt:  # during the set-up: the servers it started are stopped
+            sys.exit(130)
     elif command == "test":
         test(sys.argv[2:])
     else:

@@ -62,11 +62,13 @@ class PayerAdmin(NoDelete):
 
 @admin.register(StripeEvent)
 class StripeEventAdmin(NoDelete):
-    list_display = ("event_id", "type", "received_at", "processed_at", "attempts")
-    list_filter = ("type",)
+    list_display = ("event_id", "type", "received_at", "processed_at", "attempts", "sweeps",
+                    "abandoned_at")
+    list_filter = ("type", ("processed_at", admin.EmptyFieldListFilter),
+                   ("abandoned_at", admin.EmptyFieldListFilter))
     search_fields = ("event_id",)
     readonly_fields = ("event_id", "type", "payload", "received_at", "processed_at",
-                       "attempts", "error")
+                       "attempts", "error", "sweeps", "next_sweep_at", "abandoned_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

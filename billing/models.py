@@ -82,7 +82,9 @@ class Subscription(models.Model):
 
 
 class StripeEvent(models.Model):
-    """Every verified webhook event, once (its Stripe id is unique)."""
+    """Every verified webhook event, once (its Stripe id is unique). One still unprocessed
+    after its task's retries is sent again by the sweep (billing.services.
+    stripe_events_sweep), a bounded number of times, then abandoned (audited)."""
 
     event_id = models.CharField(max_length=255, unique=True)
     type = models.CharField(max_length=100)
@@ -91,10 +93,20 @@ class StripeEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    sweeps = models.PositiveIntegerField(_("renvois par le balayage"), default=0)
+    # None: due SWEEP_AFTER after its arrival (billing.services).
+    next_sweep_at = models.DateTimeField(_("prochain renvoi"), null=True, blank=True)
+    abandoned_at = models.DateTimeField(_("abandonné le"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("événement Stripe")
         verbose_name_plural = _("événements Stripe")
+        indexes = [
+            # The sweep's look-up: only the events still waiting (a handful) are indexed.
+            models.Index(fields=["received_at"], name="stripeevent_waiting",
+                         condition=models.Q(processed_at__isnull=True,
+                                            abandoned_at__isnull=True)),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_id} ({self.type})"

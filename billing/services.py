@@ -9,10 +9,12 @@ association is read-only (billing.middleware) until payment succeeds.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -201,6 +203,23 @@ def stripe_event_process(*, event_pk: int) -> StripeEvent:
     if event.processed_at is not None:
         return event
     StripeEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+    try:
+        _stripe_event_apply(event)
+    except Exception as error:
+        # Kept for the sweep's audit entry and the operators' admin, then raised: the task
+        # retries a temporary failure, the sweep sends the event again later.
+        StripeEvent.objects.filter(pk=event.pk).update(
+            error=f"{type(error).__name__}: {error}"[:1000])
+        raise
+    with transaction.atomic():
+        done = StripeEvent.objects.select_for_update().get(pk=event.pk)
+        if done.processed_at is None:
+            done.processed_at, done.error = timezone.now(), ""
+            done.save(update_fields=["processed_at", "error"])
+    return done
+
+
+def _stripe_event_apply(event: StripeEvent) -> None:
     obj = (event.payload.get("data") or {}).get("object") or {}
     if event.type == "checkout.session.completed" and obj.get("subscription"):
         hint = obj.get("client_reference_id") or (obj.get("metadata") or {}).get(
@@ -212,12 +231,58 @@ def stripe_event_process(*, event_pk: int) -> StripeEvent:
     elif event.type in ("invoice.paid", "invoice.payment_failed"):
         invoice_refresh(stripe_invoice_id=str(obj["id"]),
                         failed=event.type == "invoice.payment_failed")
+
+
+# --- The sweep: events left unprocessed ----------------------------------------------------
+
+# An event still unprocessed this long after it arrived is sent again by the sweep (Celery
+# beat, billing.stripe_events_sweep_task): its own task's retries (about 30 s) are long over.
+SWEEP_AFTER = timedelta(minutes=10)
+# Each re-send waits twice as long as the previous one (10 min, 20 min, ... 21 h: about
+# 42 hours in all, a long Stripe or worker outage included); after this many, the event is
+# abandoned: audited, logged as an error, shown in the admin, never sent again.
+SWEEP_MAX = 8
+SWEEP_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Sweep:
+    sent: int
+    abandoned: int
+
+
+def stripe_events_sweep(*, batch: int = SWEEP_BATCH) -> Sweep:
+    """Send again, through the outbox, the stored events whose processing has not
+    succeeded; abandon those re-sent SWEEP_MAX times. Safe to run twice (and two at once):
+    an event is sent at most once per due date, under a row lock."""
+    from billing.tasks import stripe_event_process_task
+
+    now = timezone.now()
+    sent, abandoned = 0, 0
     with transaction.atomic():
-        done = StripeEvent.objects.select_for_update().get(pk=event.pk)
-        if done.processed_at is None:
-            done.processed_at, done.error = timezone.now(), ""
-            done.save(update_fields=["processed_at", "error"])
-    return done
+        due = (StripeEvent.objects.select_for_update(skip_locked=True)
+               .filter(processed_at__isnull=True, abandoned_at__isnull=True)
+               .filter(Q(next_sweep_at__lte=now)
+                       | Q(next_sweep_at__isnull=True, received_at__lte=now - SWEEP_AFTER))
+               .order_by("received_at")[:batch])
+        for event in due:
+            if event.sweeps >= SWEEP_MAX:
+                event.abandoned_at = now
+                event.save(update_fields=["abandoned_at"])
+                audit("billing.stripe_event_abandoned", event_id=event.event_id,
+                      type=event.type, attempts=event.attempts, error=event.error[:300])
+                log.error("stripe event %s (%s) abandoned after %s re-sends: %s",
+                          event.event_id, event.type, event.sweeps, event.error)
+                abandoned += 1
+                continue
+            event.sweeps += 1
+            event.next_sweep_at = now + SWEEP_AFTER * 2 ** (event.sweeps - 1)
+            event.save(update_fields=["sweeps", "next_sweep_at"])
+            log.warning("stripe event %s (%s) still unprocessed: sent again (%s/%s)",
+                        event.event_id, event.type, event.sweeps, SWEEP_MAX)
+            enqueue(stripe_event_process_task, args=(event.pk,))
+            sent += 1
+    return Sweep(sent=sent, abandoned=abandoned)
 
 
 def _local_subscription(

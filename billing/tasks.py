@@ -1,12 +1,20 @@
-"""Tasks of billing. Enqueued from the public site (the webhook) or after a seat change:
-they run in the public schema, take ids, and are safe to run twice."""
+"""Tasks of billing. Enqueued from the public site (the webhook), after a seat change, or
+by the periodic sweep of unprocessed Stripe events: they run in the public schema, take
+ids, and are safe to run twice."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
+from django_tenants.utils import get_public_schema_name, schema_context
+
 from billing import gateway
-from billing.services import stripe_event_process, subscription_seats_sync
+from billing.services import (
+    stripe_event_process,
+    stripe_events_sweep,
+    subscription_seats_sync,
+)
 from relier_platform.celery import app
 
 
@@ -27,3 +35,15 @@ def subscription_seats_sync_task(self: Any, subscription_pk: int) -> int:
         return subscription_seats_sync(subscription_pk=subscription_pk).quantity
     except gateway.TEMPORARY_ERRORS as error:
         raise self.retry(exc=error, countdown=2 ** self.request.retries) from error
+
+
+@app.task(name="billing.stripe_events_sweep_task", bind=True, max_retries=3)
+def stripe_events_sweep_task(self: Any) -> int:
+    """Periodic (Celery beat), in public: send again the Stripe events whose processing has
+    not succeeded, abandon (audited) the hopeless ones; returns how many were sent. Safe
+    to run twice. A database that does not answer is tried again; beat runs it anyway."""
+    with schema_context(get_public_schema_name()):
+        try:
+            return stripe_events_sweep().sent
+        except (OperationalError, InterfaceError) as error:
+            raise self.retry(exc=error, countdown=10) from error

@@ -4,10 +4,12 @@ Schema: public (the checklist also reads the association's own schema)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -25,6 +27,27 @@ def signup_get(*, public_id: UUID) -> SignUp:
     if signup is None:
         raise Http404
     return signup
+
+
+# A sign-up counts as in progress for this long after its workspace was made ready: a
+# request that missed the domain just before the provisioning committed checks the sign-up
+# just after (tenants.middleware), and must still not cache "unknown".
+READY_SETTLING = timedelta(minutes=5)
+
+
+def signup_in_progress_for_host(*, hostname: str) -> bool:
+    """Whether a sign-up holds the address of `hostname` and its workspace is not there yet
+    (or has just been made): the host must not be remembered as unknown. One query."""
+    suffix = f".{settings.BASE_DOMAIN}"
+    slug = hostname[: -len(suffix)] if hostname.endswith(suffix) else ""
+    if not slug or "." in slug:
+        return False
+    waiting = (SignUp.Status.PENDING, SignUp.Status.VERIFIED, SignUp.Status.PROVISIONING)
+    return SignUp.objects.filter(
+        Q(status__in=waiting)
+        | Q(status=SignUp.Status.READY, ready_at__gte=timezone.now() - READY_SETTLING),
+        slug=slug,
+    ).exists()
 
 
 def team_list(*, association: Association) -> QuerySet[Membership]:

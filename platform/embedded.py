@@ -3,13 +3,20 @@
 Used only when DATABASE_URL / REDIS_URL are not set. Both servers live under the
 git-ignored `.data/` folder of the checkout and keep running between commands, so that
 `manage.py`, the web server, the Celery worker and the tests share them. Starting is
-idempotent: a second call attaches to the running server.
+idempotent: a second call attaches to the running server. `dev.py start` stops, when it
+ends (Ctrl-C), those it started:
+
+    python -m relier_platform.embedded running        {"postgres": <pid or null>, "redis": ...}
+    python -m relier_platform.embedded stop postgres redis
 """
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -112,10 +119,82 @@ def local_secret_key() -> str:
 
 
 def _redis_alive(pidfile: Path) -> bool:
-    if not pidfile.exists():
-        return False
+    return _pid_alive(pidfile) is not None
+
+
+def _pid_alive(pidfile: Path, program: str = "") -> int | None:
+    """The process id in the first line of `pidfile`, if that process runs (and, when
+    `program` is given, runs that program: a stale pid file may name a reused id)."""
     try:
-        os.kill(int(pidfile.read_text().strip()), 0)
-    except (ValueError, ProcessLookupError, PermissionError):
+        pid = int(pidfile.read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):  # no file, no such process, empty file
+        return None
+    if program:
+        import psutil  # a dependency of pgserver
+
+        try:
+            if program not in psutil.Process(pid).name():
+                return None
+        except psutil.Error:
+            return None
+    return pid
+
+
+# The pid files of the embedded servers, and the signal that shuts each one down cleanly
+# (PostgreSQL: "fast" shutdown, open sessions cut, every commit kept; Redis: it keeps no
+# data on disk here, see `--save ""`). After STOP_TIMEOUT, PostgreSQL gets an immediate
+# shutdown (it recovers at the next start) and Redis is killed.
+SERVERS = {
+    "postgres": (Path("pg") / "postmaster.pid", "postgres", signal.SIGINT, signal.SIGQUIT),
+    "redis": (Path("redis") / "redis.pid", "redis", signal.SIGTERM, signal.SIGKILL),
+}
+STOP_TIMEOUT = 30.0
+
+
+def running() -> dict[str, int | None]:
+    """The process id of each embedded server of DATA_DIR (None: not running)."""
+    return {name: _pid_alive(DATA_DIR / pidfile, program)
+            for name, (pidfile, program, _, _) in SERVERS.items()}
+
+
+def stop(name: str, *, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop one embedded server of DATA_DIR and wait for its end; False if it was not
+    running."""
+    pidfile, program, clean, forced = SERVERS[name]
+    pid = _pid_alive(DATA_DIR / pidfile, program)
+    if pid is None:
         return False
+    os.kill(pid, clean)
+    if not _ended(pid, timeout):
+        os.kill(pid, forced)
+        _ended(pid, timeout)
     return True
+
+
+def _ended(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["running"]:
+        print(json.dumps(running()))  # noqa: T201 (read by dev.py)
+        return 0
+    if argv[:1] == ["stop"] and set(argv[1:]) <= set(SERVERS):
+        for name in argv[1:]:
+            if stop(name):
+                print(f"{name} (embarqué) arrêté", flush=True)  # noqa: T201
+        return 0
+    print(__doc__, file=sys.stderr)  # noqa: T201
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

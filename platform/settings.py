@@ -133,7 +133,11 @@ DATABASES = {
         "PASSWORD": _db.get("password", ""),
         "HOST": _db.get("host", ""),
         "PORT": _db.get("port", ""),
-        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
+        # Under DEBUG (runserver: one thread per browser connection, kept open while the
+        # browser keeps it alive) a kept database connection per thread ran PostgreSQL out
+        # of connections under a crawler: 0 closes it at the end of each request, so
+        # connections are bounded by the requests being served, not by open sockets.
+        "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 60),
         "CONN_HEALTH_CHECKS": True,
         "TEST": {"NAME": env.str("DATABASE_TEST_NAME", default="test_relier")},
     }
@@ -183,6 +187,10 @@ CELERY_BEAT_SCHEDULE = {
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",
                          "schedule": crontab(hour=4, minute=10)},
+    # Stripe events whose processing failed past its retries are sent again
+    # (billing.services.stripe_events_sweep).
+    "stripe-events-sweep": {"task": "billing.stripe_events_sweep_task",
+                            "schedule": 5 * 60},
 }
 # Sent outbox rows are kept this long (to tell what was sent when), then purged.
 OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)

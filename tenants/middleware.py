@@ -2,7 +2,10 @@
 
 1. TenantMiddleware: host → association, through a cache (one Redis read per request
    instead of a database query); entries are dropped when a domain or an association
-   changes (tenants.models). Unknown hosts get the "unknown address" page.
+   changes, and again once that change commits (tenants.models.forget_hosts). Unknown
+   hosts get the "unknown address" page; that answer is cached for a few seconds only,
+   and not at all for the host of a sign-up still in progress: a request made while its
+   workspace is being created must not hide it once created.
 2. MembershipMiddleware: on an association's host, every page but sign-in needs a signed-in
    person with an *active* membership there, checked on every request, so deactivating a
    membership cuts access at once.
@@ -20,11 +23,15 @@ from django.shortcuts import redirect, render
 from django_tenants.middleware.main import TenantMainMiddleware
 from django_tenants.utils import get_public_schema_name
 
+from onboarding.selectors import signup_in_progress_for_host
 from relier_platform.tenancy import current_schema
 from tenants import selectors
 from tenants.models import domain_cache_key
 
 DOMAIN_CACHE_TIMEOUT = 60 * 60
+# An unknown host is looked up again after this long (a crawler trying hosts costs one query
+# per host and period, while a host created meanwhile is found soon).
+DOMAIN_MISS_TIMEOUT = 10
 _MISSING = "__none__"
 
 
@@ -39,8 +46,13 @@ class TenantMiddleware(TenantMainMiddleware):
                 .filter(domain=hostname, tenant__is_active=True)
                 .first()
             )
-            tenant = domain.tenant if domain else _MISSING
-            cache.set(key, tenant, DOMAIN_CACHE_TIMEOUT)
+            if domain is not None:
+                tenant = domain.tenant
+                cache.set(key, tenant, DOMAIN_CACHE_TIMEOUT)
+            else:
+                tenant = _MISSING
+                if not signup_in_progress_for_host(hostname=hostname):
+                    cache.set(key, tenant, DOMAIN_MISS_TIMEOUT)
         if tenant == _MISSING:
             raise domain_model.DoesNotExist(hostname)
         return tenant

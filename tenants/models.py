@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.cache import cache
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -113,9 +113,20 @@ def domain_cache_key(hostname: str) -> str:
 
 
 def forget_hosts(*hostnames: str) -> None:
-    """Drop cached host → association lookups (tenants.middleware); keys live in public."""
-    with schema_context("public"):
-        cache.delete_many([domain_cache_key(h) for h in hostnames])
+    """Drop cached host → association lookups (tenants.middleware); keys live in public.
+
+    Now, and again once the current transaction commits: a request served between the
+    write and the commit reads the rows as they were (no domain yet, during a provisioning)
+    and may have cached that answer."""
+    keys = [domain_cache_key(h) for h in hostnames]
+
+    def forget() -> None:
+        with schema_context("public"):
+            cache.delete_many(keys)
+
+    forget()
+    if connection.in_atomic_block:
+        transaction.on_commit(forget, robust=True)
 
 
 class UserManager(BaseUserManager["User"]):

@@ -18,6 +18,8 @@ Tasks whose twice-run test lives next to its feature are not repeated here:
   test_a_case_without_contact_for_two_years_is_archived_and_recent_ones_are_not
 - stripe_event_process_task (stripe_event_process): tests/billing/test_webhooks.py::
   test_the_same_event_delivered_twice_is_processed_once
+- stripe_events_sweep_task (stripe_events_sweep): tests/billing/test_sweep.py::
+  test_an_event_failed_past_its_retries_is_processed_by_the_sweep_once
 - subscription_seats_sync_task (subscription_seats_sync):
   tests/billing/test_seats.py::test_seat_sync_follows_members_removed_and_added
 - import_commit_task (import_commit): tests/onboarding/test_import.py::
