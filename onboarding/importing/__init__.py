@@ -7,6 +7,7 @@ in the same schema), never another's.
 
 - `parsing`: a file's bytes → a table of rows (encodings, delimiters, Monday.com groups,
   limits, malformed files).
+- `xlsx`: an XLSX's first sheet → its rows, read as a stream within fixed bounds.
 - `targets`: what a column can become (case fields, custom fields), suggestions from the
   headers, matching of list values by label or code.
 - `rows`: every row checked and turned into the values of a case, without writing.
