@@ -1,13 +1,16 @@
 """Files that lie about their size: a sheet's declared dimension is not believed; columns,
-cells, rows and unzipped bytes stop at fixed limits before anything is copied. Each
-refusal says why in French, and nothing is written.
+cells, rows and unzipped bytes stop at fixed limits before anything is copied; the
+reading runs in a child process under a memory and CPU limit. Each refusal says why in
+French, and nothing is written.
 
 The malicious workbooks are written here by hand, a few KB each: openpyxl would not write
-such lies. Memory is measured with tracemalloc around the reading (`parse_table`)."""
+such lies. Memory is measured with tracemalloc around the reading in this process
+(`parse_table`); `read_table`, which the services call, reads in a child process."""
 
 from __future__ import annotations
 
 import io
+import resource
 import tracemalloc
 import zipfile
 from collections.abc import Callable
@@ -17,7 +20,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
-from onboarding.importing import parsing
+from onboarding.importing import parsing, services
+from onboarding.importing.isolation import LimitExceededError, run_isolated
 from onboarding.importing.parsing import Row
 from relier_platform.errors import ApplicationError, ErrorCode
 from tests.conftest import World, signed_in
@@ -254,3 +258,72 @@ def test_a_sheet_unzipping_past_the_size_it_declares_is_refused() -> None:
     assert isinstance(error, ApplicationError)
     assert "n'est pas un classeur Excel .xlsx lisible" in error.message
     assert peak < 1 * MB
+
+
+# --- The child process: memory and CPU limits -----------------------------------------------
+
+
+def _allocate(size: int) -> int:
+    return len(bytearray(size))
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+def _refuse() -> None:
+    raise ApplicationError("Refusé.", code=ErrorCode.VALUE_RANGE, field="file")
+
+
+def test_a_child_past_its_memory_limit_fails_alone_and_this_process_never_holds_it() -> None:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    assert run_isolated(_allocate, 8 * MB, memory=64 * MB, cpu_seconds=10, timeout=60) == (
+        8 * MB)
+    with pytest.raises(LimitExceededError):
+        run_isolated(_allocate, 1024 * MB, memory=64 * MB, cpu_seconds=10, timeout=60)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 64 * 1024  # KB
+
+
+def test_a_child_past_its_cpu_limit_is_stopped() -> None:
+    with pytest.raises(LimitExceededError):
+        run_isolated(_spin, memory=64 * MB, cpu_seconds=1, timeout=60)
+
+
+def test_a_refusal_in_the_child_comes_back_as_it_was() -> None:
+    with pytest.raises(ApplicationError) as caught:
+        run_isolated(_refuse, memory=64 * MB, cpu_seconds=10, timeout=60)
+    assert (caught.value.message, caught.value.code, caught.value.field) == (
+        "Refusé.", ErrorCode.VALUE_RANGE, "file")
+
+
+def _long_title(member: Any) -> None:
+    """A title of 40 MB above the table (40 KB once zipped): read within the usual limits,
+    in memory that cannot come from what the parent process has free (one block)."""
+    member.write(SHEET_START.encode())
+    member.write(b'<row r="1"><c r="A1" t="inlineStr"><is><t>')
+    for _ in range(40):
+        member.write(b"x" * MB)
+    member.write(b"</t></is></c></row>")
+    member.write(_row(2, [("A", "Prénom"), ("B", "Ville")]).encode())
+    member.write(_row(3, [("A", "Léa"), ("B", "Montreuil")]).encode())
+    member.write(SHEET_END.encode())
+
+
+@pytest.mark.django_db
+def test_a_file_needing_more_memory_than_allowed_is_refused_and_nothing_is_written(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content = _workbook(sheet=_long_title)
+    with monkeypatch.context() as patch:
+        patch.setattr(parsing, "READ_MEMORY", 16 * MB)
+        with schema_context(SCHEMA), pytest.raises(ApplicationError) as caught:
+            services.import_upload(actor=_admin(world), file_name="notes.xlsx",
+                                   content=content)
+    assert caught.value.message == (
+        "Ce fichier demande trop de mémoire ou de temps pour être lu. Découpez-le en "
+        "plusieurs fichiers, ou enregistrez-le à nouveau depuis votre tableur.")
+    _nothing_written()
+    # Within the usual limit, the same file reads.
+    table = parsing.read_table(content, "notes.xlsx")
+    assert (len(table.title), table.rows) == (40 * MB, [Row(3, ("Léa", "Montreuil"))])
