@@ -2,8 +2,9 @@
 
 CSV: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark, or
 Windows-1252 as French Excel writes it; `;`, `,` or tab delimiters, detected on the header
-line. XLSX: the first sheet, read with openpyxl in read-only mode; formulas are read as
-written (`=…`), never computed, so that a formula cell is seen as such.
+line. XLSX: the first sheet, read as a stream (`xlsx`), each cell with the value openpyxl
+gives it; formulas are read as written (`=…`), never computed, so that a formula cell is
+seen as such.
 
 Monday.com board exports (XLSX): the board title sits in the first rows, then each group
 comes as a section row (one cell filled, e.g. "Suivis en cours") followed by the header
@@ -13,7 +14,13 @@ header row (sub-items) are skipped until the next blank row or group, and so are
 group summary rows Monday adds (no item name).
 
 Limits (refused with a clear French message, before anything is stored): 10 MB, 50,000
-data rows, 200 columns, 100 MB once an XLSX is unzipped.
+data rows, 200 columns (a value past the 200th is refused, empty cells past it ignored),
+2,000,000 cells (each row counted up to its last value), 100 MB once an XLSX is unzipped.
+What a file declares of itself (an XLSX's `<dimension>`) is never believed: rows are read
+one at a time and counted before they are kept (`xlsx`). And `read_table` reads in a child
+process that may use 512 MB more and 2 minutes of CPU at most (`isolation`), on the web
+server at upload as in the worker for the dry run and the commit: a file that needs more
+is refused, and the process serving the page or running the task keeps its memory.
 """
 
 from __future__ import annotations
@@ -22,7 +29,6 @@ import codecs
 import csv
 import io
 import unicodedata
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -31,12 +37,21 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from onboarding.importing import xlsx
+from onboarding.importing.isolation import LimitExceededError, run_isolated
 from relier_platform.errors import ApplicationError, ErrorCode
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200
+MAX_CELLS = 2_000_000
 MAX_UNZIPPED = 100 * 1024 * 1024
+# The child process that reads a file: address space on top of what it inherits, CPU
+# seconds, and how long its parent waits for it. The largest file within the limits above
+# (10 MB, 50,000 rows of 22 columns) needs about 110 MB.
+READ_MEMORY = 512 * 1024 * 1024
+READ_CPU_SECONDS = 120
+READ_TIMEOUT = 300.0
 EXTENSIONS = (".csv", ".xlsx")
 SUBITEM_HEADERS = frozenset({"subitems", "sous elements", "sous element"})
 
@@ -112,10 +127,33 @@ def check_name_and_size(file_name: str, size: int) -> str:
 
 
 def read_table(content: bytes, file_name: str) -> Table:
+    """The file's table, read in a child process under a memory and CPU limit."""
+    check_name_and_size(file_name, len(content))
+    try:
+        return run_isolated(parse_table, content, file_name, memory=READ_MEMORY,
+                            cpu_seconds=READ_CPU_SECONDS, timeout=READ_TIMEOUT)
+    except LimitExceededError as error:
+        raise file_error(_("Ce fichier demande trop de mémoire ou de temps pour être lu. "
+                           "Découpez-le en plusieurs fichiers, ou enregistrez-le à nouveau "
+                           "depuis votre tableur.")) from error
+
+
+def parse_table(content: bytes, file_name: str) -> Table:
+    """The file's table, read in this process (bounded: see the limits above)."""
     extension = check_name_and_size(file_name, len(content))
     if extension == ".xlsx":
         return _structure(_xlsx_rows(content), "xlsx")
     return _structure(_csv_rows(content), "csv")
+
+
+def _too_many_columns() -> ApplicationError:
+    return file_error(_("Le fichier compte plus de %(limit)s colonnes.")
+                      % {"limit": MAX_COLUMNS})
+
+
+def _too_many_cells() -> ApplicationError:
+    return file_error(_("Le fichier dépasse %(limit)s cellules : découpez-le en plusieurs "
+                        "fichiers.") % {"limit": f"{MAX_CELLS:,}".replace(",", " ")})
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -154,10 +192,19 @@ def _csv_rows(content: bytes) -> list[tuple[int, list[Any]]]:
         raise file_error(_("Le fichier est vide."))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     rows: list[tuple[int, list[Any]]] = []
+    kept = 0
     try:
         for number, cells in enumerate(reader, start=1):
             _check_count(number)
-            rows.append((number, list(cells)))
+            width = len(cells)
+            while width and blank(cells[width - 1]):
+                width -= 1
+            if width > MAX_COLUMNS:
+                raise _too_many_columns()
+            kept += width
+            if kept > MAX_CELLS:
+                raise _too_many_cells()
+            rows.append((number, cells[:width]))
     except csv.Error as error:
         raise file_error(_("Le fichier CSV est mal formé vers la ligne %(line)s (guillemets "
                            "non refermés ?). Enregistrez-le à nouveau depuis votre tableur.")
@@ -185,35 +232,20 @@ def _not_xlsx() -> ApplicationError:
 
 
 def _xlsx_rows(content: bytes) -> list[tuple[int, list[Any]]]:
-    from openpyxl import load_workbook
-
-    if not content.startswith(b"PK\x03\x04"):
-        raise _not_xlsx()
+    limits = xlsx.Limits(rows=MAX_ROWS * 2, columns=MAX_COLUMNS, cells=MAX_CELLS,
+                         unzipped=MAX_UNZIPPED)
     try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED:
-                raise file_error(_("Ce classeur est trop volumineux une fois décompressé."))
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
-    except ApplicationError:
-        raise
-    except Exception as error:  # openpyxl raises many kinds on a broken file
+        return xlsx.read_rows(content, limits)
+    except xlsx.UnreadableError as error:
         raise _not_xlsx() from error
-    try:
-        sheet = next((s for s in workbook.worksheets if hasattr(s, "iter_rows")), None)
-        if sheet is None:
-            raise _not_xlsx()
-        rows: list[tuple[int, list[Any]]] = []
-        try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                _check_count(number)
-                rows.append((number, list(values)))
-        except ApplicationError:
-            raise
-        except Exception as error:
-            raise _not_xlsx() from error
-        return rows
-    finally:
-        workbook.close()
+    except xlsx.OverLimitError as error:
+        if error.kind == "rows":
+            raise _too_many_rows() from error
+        if error.kind == "columns":
+            raise _too_many_columns() from error
+        if error.kind == "cells":
+            raise _too_many_cells() from error
+        raise file_error(_("Ce classeur est trop volumineux une fois décompressé.")) from error
 
 
 # --- Structure (both formats) --------------------------------------------------------------
@@ -238,8 +270,7 @@ def _column_letter(index: int) -> str:
 
 def _headers(cells: list[Any]) -> list[str]:
     if len(cells) > MAX_COLUMNS:
-        raise file_error(_("Le fichier compte plus de %(limit)s colonnes.")
-                         % {"limit": MAX_COLUMNS})
+        raise _too_many_columns()
     headers: list[str] = []
     seen: dict[str, int] = {}
     for index, cell in enumerate(cells):
