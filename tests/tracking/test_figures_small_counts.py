@@ -1,7 +1,7 @@
 """The read-only role (a board member, a funder's observer) sees the association's figures
-with every count from 1 to 10 shown "< 11" — on the page and in its CSV and XLSX downloads
-— and nothing derived from a hidden count; the staff who read figures see them exact.
-Zeros stay 0."""
+with every count from 1 to 10 shown "< 11" — on the page, in its CSV and XLSX downloads and
+in the association's own column beside its networks' — and nothing derived from a hidden
+count; the staff who read figures see them exact. Zeros stay 0."""
 
 from __future__ import annotations
 
@@ -245,3 +245,36 @@ def test_a_stale_read_only_member_is_asked_to_reauthenticate_before_a_download(
     assert _value(sources, PARENTS) == HIDDEN
     assert exports_logged("a_acme") == before + 1
 
+
+# --- beside the networks -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_own_column_beside_the_networks_hides_small_counts_from_the_read_only_role(
+    world: World, role: str,
+) -> None:
+    _cases(world, 12, department="93")
+    _cases(world, 3, department="75")
+    client = signed_in(world.acme_members[role], world.acme)
+    response = client.get("/chiffres/reseaux/", {"indicateur": "active_by_department"})
+    assert response.status_code == 200
+    page = _page(response)
+    hidden = role == "read_only"
+    small = "&lt; 11" if hidden else "3"
+    assert '<th scope="row">93</th><td class="num">12</td>' in page
+    assert f'<th scope="row">75</th><td class="num">{small}</td>' in page
+    assert '<th scope="row">Total</th><td class="num">15</td>' in page
+    assert ("Les effectifs de 1 à 10 sont affichés" in page) is hidden
+
+
+def test_the_own_total_beside_the_networks_is_hidden_when_small_and_zero_stays_0(
+    world: World,
+) -> None:
+    client = signed_in(world.acme_members["read_only"], world.acme)
+    params = {"indicateur": "active_by_department"}
+    page = _page(client.get("/chiffres/reseaux/", params))
+    assert '<th scope="row">Total</th><td class="num">0</td>' in page
+    _cases(world, 4, department="93")
+    page = _page(client.get("/chiffres/reseaux/", params))
+    assert '<th scope="row">93</th><td class="num">&lt; 11</td>' in page
+    assert '<th scope="row">Total</th><td class="num">&lt; 11</td>' in page
