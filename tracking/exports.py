@@ -24,7 +24,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from tracking.figures import Breakdown, Figures, age_bracket_label
+from tracking.figures import age_bracket_label
+from tracking.figures_shown import ShownBreakdown, ShownFigures
 from tracking.models import Case, CustomField, CustomFieldTarget, PicklistItem
 from tracking.services.custom_fields import export_value, field_list
 
@@ -118,7 +119,7 @@ def write_xlsx(lines: Iterable[Line], *, sheet_title: str, widths: list[int]) ->
 # --- the figures -------------------------------------------------------------------------
 
 
-def _breakdown_lines(breakdown: Breakdown, count_header: str, *,
+def _breakdown_lines(breakdown: ShownBreakdown, count_header: str, *,
                      total: bool = False) -> Iterator[Line]:
     yield Line([breakdown.title], "heading")
     yield Line([breakdown.column, count_header], "header")
@@ -133,13 +134,17 @@ def _breakdown_lines(breakdown: Breakdown, count_header: str, *,
     yield Line([], "blank")
 
 
-def figures_lines(figures: Figures, *, association_name: str = "") -> list[Line]:
+def figures_lines(figures: ShownFigures, *, association_name: str = "") -> list[Line]:
+    """The figures as shown to the person downloading them (small counts hidden or not)."""
     period = figures.period
     title = _("Chiffres d'activité — %(period)s") % {"period": period.label}
     lines = [Line([title], "title")]
     if association_name:
         lines.append(Line([_("Association"), association_name]))
-    lines += [Line([_("Du"), period.start, _("au"), period.end]), Line([], "blank")]
+    lines.append(Line([_("Du"), period.start, _("au"), period.end]))
+    if figures.note:
+        lines.append(Line([figures.note]))
+    lines.append(Line([], "blank"))
 
     lines += [
         Line([_("Jeunes accompagnés")], "heading"),
@@ -167,7 +172,7 @@ def figures_lines(figures: Figures, *, association_name: str = "") -> list[Line]
     lines += [
         Line([_("Personnes sensibilisées, par public")], "heading"),
         Line([_("Public"), _("Personnes")], "header"),
-        *(Line([row.label, row.count]) for row in awareness.audiences()),
+        *(Line([row.label, row.count]) for row in awareness.audiences),
         Line([_("Total"), awareness.total]),
         Line([_("Séances de sensibilisation"), awareness.sessions]),
         Line([], "blank"),
@@ -177,6 +182,11 @@ def figures_lines(figures: Figures, *, association_name: str = "") -> list[Line]
     lines += [
         Line([_("Évolution de l'impact (scores de 1 à 5)")], "heading"),
         Line([_("Jeunes évalués à l'accueil puis à nouveau sur la période"), impact.cases]),
+    ]
+    if impact.averages_hidden:
+        lines.append(Line([impact.note]))
+        return lines
+    lines += [
         Line([_("Axe"), _("Moyenne à l'accueil"), _("Moyenne au dernier bilan"),
               _("Évolution")], "header"),
         *(Line([axis.label, axis.first_average, axis.latest_average, axis.change])
@@ -189,12 +199,12 @@ def _figure_rows(lines: list[Line]) -> int:
     return sum(1 for line in lines if line.style == "data")
 
 
-def figures_csv(figures: Figures, *, association_name: str = "") -> ExportFile:
+def figures_csv(figures: ShownFigures, *, association_name: str = "") -> ExportFile:
     lines = figures_lines(figures, association_name=association_name)
     return ExportFile(write_csv(lines), CSV_CONTENT_TYPE, "csv", _figure_rows(lines))
 
 
-def figures_xlsx(figures: Figures, *, association_name: str = "") -> ExportFile:
+def figures_xlsx(figures: ShownFigures, *, association_name: str = "") -> ExportFile:
     lines = figures_lines(figures, association_name=association_name)
     content = write_xlsx(lines, sheet_title=_("Chiffres"), widths=[52, 22, 22, 14])
     return ExportFile(content, XLSX_CONTENT_TYPE, "xlsx", _figure_rows(lines))

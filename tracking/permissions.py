@@ -34,6 +34,10 @@ class Capability(StrEnum):
     GROUP_VIEW_ALL = "group_view_all"
     AWARENESS_MANAGE = "awareness_manage"
     FIGURES_READ = "figures_read"
+    # See the activity figures' small counts as they are. Without it (the read-only role: a
+    # board member, a funder's observer), counts from 1 to 10 are shown "< 11"
+    # (tracking/figures_shown.py).
+    FIGURES_EXACT = "figures_exact"
     EXPORT = "export"
     AUDIT_READ = "audit_read"
     # Read an archived case (retention: hidden from everyone's lists and searches). Admins
@@ -48,16 +52,16 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.ADMIN: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
         C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
-        C.FIGURES_READ, C.EXPORT, C.AUDIT_READ, C.CASE_ARCHIVED_READ,
+        C.FIGURES_READ, C.FIGURES_EXACT, C.EXPORT, C.AUDIT_READ, C.CASE_ARCHIVED_READ,
     }),
     Role.COORDINATOR: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
         C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
-        C.FIGURES_READ, C.EXPORT,
+        C.FIGURES_READ, C.FIGURES_EXACT, C.EXPORT,
     }),
     Role.PSYCHOLOGIST: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ASSIGNED, C.CASE_EDIT_ASSIGNED, C.CLINICAL,
-        C.INTERACTION_LOG, C.GROUP_VIEW_ALL, C.FIGURES_READ,
+        C.INTERACTION_LOG, C.GROUP_VIEW_ALL, C.FIGURES_READ, C.FIGURES_EXACT,
     }),
     Role.LISTENER: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ASSIGNED, C.CASE_EDIT_ASSIGNED, C.INTERACTION_LOG,

@@ -1,6 +1,7 @@
 """Activity figures and exports, on an association's host (tenant schema).
 
-The figures page and its downloads need FIGURES_READ (aggregates only); the case list
+The figures page and its downloads need FIGURES_READ (aggregates only) and show small
+counts as "< 11" to whoever lacks FIGURES_EXACT (tracking/figures_shown.py); the case list
 downloads need EXPORT and go through `selectors.case_list`, so they hold exactly the cases
 the person may see. Every download needs a recent sign-in or re-authentication
 (tenants.security.sensitive_action) and is written to the audit log.
@@ -24,7 +25,6 @@ from tracking import exports, selectors
 from tracking.access import client_ip, requires
 from tracking.figures import (
     AGE_BRACKET_CODES,
-    Figures,
     Period,
     PeriodKind,
     activity_figures,
@@ -32,6 +32,7 @@ from tracking.figures import (
     first_activity_day,
     period_of,
 )
+from tracking.figures_shown import ShownFigures, figures_shown, hides_small_counts
 from tracking.permissions import Capability
 from tracking.school_year import school_year_of
 from tracking.selectors import SORTS, CaseFilters
@@ -136,12 +137,19 @@ def _year_choices(period: Period, today: date) -> list[int]:
     return list(range(current, first - 1, -1))
 
 
+def _figures_for(request: HttpRequest, period: Period) -> ShownFigures:
+    """The period's figures as the actor may see them (small counts hidden or not)."""
+    actor = request.actor  # type: ignore[attr-defined]
+    figures = activity_figures(period_kind=period.kind, year=period.year)
+    return figures_shown(figures, hide_small=hides_small_counts(actor))
+
+
 @require_GET
 @requires(Capability.FIGURES_READ)
 def figures(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     period = period_from(request.GET, today)
-    data = activity_figures(period_kind=period.kind, year=period.year)
+    data = _figures_for(request, period)
     query = urlencode({"period": period.kind, "year": period.year})
     return render(request, "tracking/figures.html", {
         "figures": data,
@@ -157,7 +165,7 @@ FiguresWriter = Callable[..., exports.ExportFile]
 
 def _figures_download(request: HttpRequest, writer: FiguresWriter) -> HttpResponse:
     period = period_from(request.GET)
-    data: Figures = activity_figures(period_kind=period.kind, year=period.year)
+    data = _figures_for(request, period)
     file = writer(data, association_name=str(getattr(request.tenant, "name", "")))  # type: ignore[attr-defined]
     audit_record(
         actor=request.actor, action="export.figures",  # type: ignore[attr-defined]

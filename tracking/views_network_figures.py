@@ -19,6 +19,7 @@ from tenants import published
 from tenants.disclosure import TOTAL
 from tenants.models import NetworkMembership
 from tracking.access import requires
+from tracking.figures_shown import hides_small_counts, shown_count, small_counts_note
 from tracking.network_figures import contributions
 from tracking.permissions import Capability
 from tracking.school_year import school_year_label, school_year_of
@@ -55,13 +56,16 @@ def network_figures(request: HttpRequest) -> HttpResponse:
         networks.append({"network": network, "publication": publication, "view": view,
                          "pooled": pooled, "grand_total": view.grand_total})
     dimension = cat.DIMENSIONS[indicator.rows]
+    hide_small = hides_small_counts(request.actor)  # type: ignore[attr-defined]
     codes = [code for code in indicator.row_codes(year)
              if own.get(code) or any(code in n["pooled"] for n in networks)]
-    rows = [{"label": dimension.label(code), "own": own.get(code, 0),
+    rows = [{"label": dimension.label(code),
+             "own": shown_count(own.get(code, 0), hide_small=hide_small),
              "networks": [n["pooled"].get(code) for n in networks]} for code in codes]
     return render(request, "tracking/network_figures.html", {
         "years": [(y, school_year_label(y)) for y in years], "year": year, "period": period,
         "indicator": indicator, "catalogue": cat.CATALOGUE, "rows": rows,
-        "own_total": sum(own.values()), "networks": networks, "row_title": dimension.title,
-        "TOTAL": TOTAL,
+        "own_total": shown_count(sum(own.values()), hide_small=hide_small),
+        "networks": networks, "row_title": dimension.title, "TOTAL": TOTAL,
+        "own_note": small_counts_note() if hide_small else "",
     })
