@@ -43,6 +43,24 @@ class Reason(StrEnum):
     WHOLE_GROUP = "whole_group"  # a sensitive category covering a whole row
     COMPLEMENT = "complement"  # hidden so that another hidden cell cannot be deduced
     LINKED = "linked"  # a margin shared with a related table, hidden there
+    AUDIT = "audit"  # hidden after the solver's audit (tenants/disclosure_audit.py)
+    DIFFERENCE = "difference"  # shown before with a value a small count away
+    PREVIOUS = "previous"  # hidden in the previous publication, and unchanged since
+    NOT_STARTED = "not_started"  # a month after the figures' cut-off day: not published
+
+
+# What a hidden cell's public note tells of its value: small counts are 1 to threshold − 1;
+# the other primary reasons are given only to counts of at least the threshold; every
+# other suppression says one and the same thing (a whole-group cell must not be told
+# apart from a complement: it would give its value away).
+SECONDARY = frozenset({Reason.WHOLE_GROUP, Reason.COMPLEMENT, Reason.LINKED, Reason.AUDIT,
+                       Reason.DIFFERENCE, Reason.PREVIOUS})
+
+
+def protection_width_floor(threshold: int) -> int:
+    """The narrowest interval a hidden cell may be narrowed to: half the threshold,
+    rounded up (6 with "< 11")."""
+    return -(-threshold // 2)
 
 
 @dataclass(frozen=True)
@@ -52,12 +70,21 @@ class Rules:
     dominance: float = 0.85
     round_to: int | None = None
     sensitive: bool = False
+    protection_width: int = 0  # 0: the floor, half the threshold rounded up
 
     def __post_init__(self) -> None:
         if not 5 <= self.threshold <= 11:
             raise ValueError("threshold must be between 5 and 11")
         if self.round_to not in (None, 5):
             raise ValueError("rounding is to base 5 or none")
+        if self.protection_width and not (
+                protection_width_floor(self.threshold) <= self.protection_width
+                <= self.threshold - 2):
+            raise ValueError("protection width between half the threshold and threshold − 2")
+
+    @property
+    def width(self) -> int:
+        return self.protection_width or protection_width_floor(self.threshold)
 
 
 @dataclass(frozen=True)
@@ -188,8 +215,12 @@ def _cheapest_rectangle(edge: Key, hidden: set[Key], values: dict[Key, int],
     r, c = edge
     best: tuple[int, int, tuple[Key, ...]] | None = None
     for r2 in rows:
+        if r2 != TOTAL and values[(r2, TOTAL)] == 0:
+            continue  # a row published as 0: its cells are known zeros, no protection
         for c2 in columns:
             if r2 == r or c2 == c:
+                continue
+            if c2 != TOTAL and values[(TOTAL, c2)] == 0:
                 continue
             trio = ((r, c2), (r2, c), (r2, c2))
             new = [k for k in trio if k not in hidden]
@@ -201,16 +232,18 @@ def _cheapest_rectangle(edge: Key, hidden: set[Key], values: dict[Key, int],
 
 
 def protect(table: Table, rules: Rules | None = None,
-            forced: frozenset[Key] = frozenset()) -> Published:
-    """`forced`: cells to hide whatever their value (margins another table shares and
-    hides: see `protect_family`)."""
+            forced: frozenset[Key] | Mapping[Key, Reason] = frozenset()) -> Published:
+    """`forced`: cells to hide whatever their value, with their reason (margins another
+    table shares and hides — see `protect_family` —, the audit's extra suppressions)."""
     rules = rules or Rules()
     parts = _margins(table)
     values = {key: sum(by.values()) for key, by in parts.items()}
     reasons = _primary_reasons(table, parts, values, rules)
-    for key in forced:
+    if not isinstance(forced, Mapping):
+        forced = dict.fromkeys(forced, Reason.LINKED)
+    for key, reason in forced.items():
         if key in values:
-            reasons.setdefault(key, Reason.LINKED)
+            reasons.setdefault(key, reason)
     rows, columns = [*table.rows, TOTAL], [*table.columns, TOTAL]
     while exposed := sorted(recoverable(set(reasons))):
         trio = _cheapest_rectangle(exposed[0], set(reasons), values, rows, columns)
@@ -230,7 +263,9 @@ def protect(table: Table, rules: Rules | None = None,
                      rules=rules)
 
 
-def protect_family(tables: Mapping[str, Table], rules: Mapping[str, Rules]) -> dict[str, Published]:
+def protect_family(tables: Mapping[str, Table], rules: Mapping[str, Rules],
+                   forced: Mapping[str, Mapping[Key, Reason]] | None = None,
+                   ) -> dict[str, Published]:
     """Tables of one family share their column margins (the same columns, and the same
     total of each column whatever the breakdown in rows: the young people of a month by
     age bracket and by gender). A column margin hidden in one table is hidden in all of
@@ -238,8 +273,11 @@ def protect_family(tables: Mapping[str, Table], rules: Mapping[str, Rules]) -> d
     take new complements, so the tables are protected again until the hidden shared
     margins no longer change."""
     shared: set[Key] = set()
+    forced = forced or {}
     while True:
-        published = {name: protect(table, rules[name], frozenset(shared))
+        published = {name: protect(table, rules[name],
+                                   {**dict.fromkeys(shared, Reason.LINKED),
+                                    **forced.get(name, {})})
                      for name, table in tables.items()}
         hidden = {key for result in published.values() for key in result.suppressed()
                   if key[0] == TOTAL}

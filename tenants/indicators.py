@@ -201,7 +201,8 @@ for _indicator in CATALOGUE:
 # averages and medians, never shown themselves.
 IMPACT_SUMS = "impact_sums"  # rows: axis, columns: "first" / "latest" (sums of scores)
 REFERRAL_DELAY_DAYS = "referral_delay_days"  # rows: days 0…REFERRAL_DELAY_CAP, column "all"
-RAW_ONLY = {IMPACT_SUMS, REFERRAL_DELAY_DAYS}
+DATA_UNTIL = "data_until"  # row: the cut-off day the contribution counted up to (ISO)
+RAW_ONLY = {IMPACT_SUMS, REFERRAL_DELAY_DAYS, DATA_UNTIL}
 AXES = list(AXIS_LABELS)
 
 

@@ -219,6 +219,11 @@ class Network(models.Model):
         _("seuil des petits effectifs"), default=11,
         validators=[MinValueValidator(5), MaxValueValidator(11)])
     round_to_five = models.BooleanField(_("arrondir à 5"), default=False)
+    # The narrowest interval a solver may narrow a hidden cell to (tenants/disclosure_audit);
+    # 0: half the threshold, rounded up — never less.
+    protection_width = models.PositiveSmallIntegerField(
+        _("largeur de protection"), default=0,
+        help_text=_("0 : la moitié du seuil, arrondie au-dessus (jamais moins)."))
 
     class Meta:
         verbose_name = _("réseau")
@@ -368,6 +373,10 @@ class NetworkPublication(models.Model):
     periods = models.JSONField(default=list)
     small_count_threshold = models.PositiveSmallIntegerField()
     round_to_five = models.BooleanField(default=False)
+    protection_width = models.PositiveSmallIntegerField(default=0)
+    # By school year: the cut-off day, and per table how many cells are hidden and the
+    # narrowest interval the audit found (tenants.publication.audit_summary).
+    audit = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ("-published_at",)
@@ -386,6 +395,9 @@ class PublishedCell(models.Model):
     column = models.CharField(max_length=30)
     value = models.PositiveIntegerField(null=True)
     reason = models.CharField(max_length=20, blank=True)
+    # A keyed fingerprint of the true value (tenants.publication.cell_seal), never shown:
+    # the next publication knows whether a hidden value changed, without keeping it.
+    seal = models.CharField(max_length=16, blank=True)
 
     class Meta:
         constraints = [

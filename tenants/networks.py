@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
-from tenants.disclosure import Rules
+from tenants.disclosure import Rules, protection_width_floor
 from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
 from tenants.services import audit
 
@@ -86,20 +86,35 @@ def network_members(network: Network) -> QuerySet[Association]:
 
 
 def network_rules(network: Network, *, sensitive: bool = False) -> Rules:
+    width = network.protection_width
+    if width and not protection_width_floor(network.small_count_threshold) <= width \
+            <= network.small_count_threshold - 2:
+        width = 0  # a width the threshold no longer allows: the floor, never less
     return Rules(threshold=network.small_count_threshold,
-                 round_to=5 if network.round_to_five else None, sensitive=sensitive)
+                 round_to=5 if network.round_to_five else None, sensitive=sensitive,
+                 protection_width=width)
 
 
 def network_rules_set(*, actor: User | None, network: Network, small_count_threshold: int,
-                      round_to_five: bool) -> Network:
-    """Platform operators set a network's rules; the threshold never goes below 5."""
+                      round_to_five: bool, protection_width: int = 0) -> Network:
+    """Platform operators set a network's rules; the threshold never goes below 5, the
+    protection width never below half the threshold (0: that floor)."""
     if not 5 <= small_count_threshold <= 11:
         raise ApplicationError(
             _("Le seuil des petits effectifs doit être compris entre 5 et 11."),
             code=ErrorCode.VALUE_RANGE, field="small_count_threshold")
+    floor = protection_width_floor(small_count_threshold)
+    if protection_width and not floor <= protection_width <= small_count_threshold - 2:
+        raise ApplicationError(
+            _("La largeur de protection doit être comprise entre %(low)s et %(high)s avec ce "
+              "seuil (0 : %(low)s).") % {"low": floor, "high": small_count_threshold - 2},
+            code=ErrorCode.VALUE_RANGE, field="protection_width")
     with transaction.atomic():
         network.small_count_threshold, network.round_to_five = small_count_threshold, round_to_five
-        network.save(update_fields=["small_count_threshold", "round_to_five"])
+        network.protection_width = protection_width
+        network.save(update_fields=["small_count_threshold", "round_to_five",
+                                    "protection_width"])
         audit("network.rules", actor=actor, network_id=network.pk,
-              small_count_threshold=small_count_threshold, round_to_five=round_to_five)
+              small_count_threshold=small_count_threshold, round_to_five=round_to_five,
+              protection_width=protection_width)
     return network

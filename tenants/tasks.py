@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 
 from celery.canvas import chord
+from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from relier_platform.celery import app
@@ -49,9 +50,10 @@ def association_contribute_task(schema_name: str) -> int:
         if not publication.shares_with_a_network(association):
             publication.contributions_clear(run=run)
             return 0
-        years = publication.published_school_years()
+        today = timezone.localdate()
+        years = publication.published_school_years(today)
         cells = [(c.indicator, c.period, c.row, c.column, c.value)
-                 for c in contributions_for(years)]
+                 for c in contributions_for(years, publication.data_cutoff(today))]
         return publication.contributions_replace(
             run=run, periods=[publication.period_label(y) for y in years], cells=cells)
     except Exception as error:  # recorded, reported, and the chord goes on

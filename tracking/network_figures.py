@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
@@ -83,8 +84,14 @@ class _Collector:
                 for (indicator, row, column), value in sorted(self.counts.items())]
 
 
+def _age_day(period: Period) -> date:
+    """Ages are those reached in the school year's last calendar year, whatever the
+    cut-off day: a young person does not change bracket from one publication to the next."""
+    return period_of("school", period.year).end
+
+
 def _case_dimensions(qs: QuerySet[Case], period: Period) -> QuerySet[Case]:
-    return qs.annotate(bracket=_age_bracket_expression(period.end))
+    return qs.annotate(bracket=_age_bracket_expression(_age_day(period)))
 
 
 CASE_FIELDS = {"age_bracket": "bracket", "gender": "gender",
@@ -131,7 +138,7 @@ def _active_cases(out: _Collector, cases: QuerySet[Case], period: Period,
                 .annotate(n=Count("case_id")).order_by())
     for row in mentions:
         situation = codes(row["picklistitem_id"])
-        bracket = age_bracket(row["case__birth_year"], period.end)
+        bracket = age_bracket(row["case__birth_year"], _age_day(period))
         out.add("situation_by_age_bracket", bracket, situation, row["n"])
         out.add("situation_by_department", cat.department_of(row["case__department"] or ""),
                 situation, row["n"])
@@ -196,10 +203,17 @@ def _impact_sums(out: _Collector, cases: QuerySet[Case], period: Period) -> None
         out.add(cat.IMPACT_SUMS, axis.axis, "latest", int(axis.latest_average or 0))
 
 
-def contributions(school_year: int) -> list[Contribution]:
-    """Every non-zero cell of the association's contribution for one school year."""
+def contributions(school_year: int, until: date | None = None) -> list[Contribution]:
+    """Every non-zero cell of the association's contribution for one school year, counted
+    up to `until` (the publication's cut-off day: the end of the last month that is over)
+    when it falls inside the school year."""
     period = period_of("school", school_year)
     out = _Collector(f"{school_year}-{school_year + 1}")
+    if until is not None and until < period.end:
+        out.add(cat.DATA_UNTIL, until.isoformat(), cat.ALL, 1)
+        if until < period.start:
+            return out.result()  # no month of it is over yet
+        period = replace(period, end=until)
     codes = _Codes()
     cases = counted_cases()
     _new_cases(out, cases, period, codes)
@@ -212,5 +226,6 @@ def contributions(school_year: int) -> list[Contribution]:
     return out.result()
 
 
-def contributions_for(school_years: Iterable[int]) -> list[Contribution]:
-    return [c for year in school_years for c in contributions(year)]
+def contributions_for(school_years: Iterable[int],
+                      until: date | None = None) -> list[Contribution]:
+    return [c for year in school_years for c in contributions(year, until)]
