@@ -8,14 +8,16 @@ chooses among fixed indicators and school years; nothing else can be filtered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants import indicators as cat
-from tenants.disclosure import TOTAL, Reason
+from tenants.disclosure import SECONDARY, TOTAL, Reason
 from tenants.models import (
     Network,
     NetworkCoordinator,
@@ -24,6 +26,7 @@ from tenants.models import (
     PublishedStatistic,
     User,
 )
+from tracking.exports import neutralise
 
 
 def coordinated_networks(user: User) -> QuerySet[Network]:
@@ -60,14 +63,16 @@ def published_periods(network: Network) -> list[str]:
                       .values_list("period", flat=True)), reverse=True)
 
 
+# Every suppression that is not a primary one says the same thing: telling a whole-group
+# cell or a late change apart from a complement would tell something of its value.
+_PROTECTING = gettext_lazy("masqué pour qu'aucun petit effectif ne puisse être retrouvé à "
+                           "partir des autres chiffres publiés")
 REASON_NOTES = {
-    Reason.SMALL: _("effectif de 1 à %(limit)s, affiché « < %(threshold)s »"),
-    Reason.FEW_CONTRIBUTORS: _("moins de 3 associations y contribuent"),
-    Reason.DOMINANCE: _("une seule association en fait plus de 85 %"),
-    Reason.WHOLE_GROUP: _("toute la ligne est dans cette catégorie (donnée sensible)"),
-    Reason.COMPLEMENT: _("masqué pour qu'un autre chiffre masqué ne puisse pas être "
-                         "retrouvé par soustraction"),
-    Reason.LINKED: _("total masqué dans un tableau lié, masqué ici aussi"),
+    Reason.SMALL: gettext_lazy("effectif de 1 à %(limit)s, affiché « < %(threshold)s »"),
+    Reason.FEW_CONTRIBUTORS: gettext_lazy("moins de 3 associations y contribuent"),
+    Reason.DOMINANCE: gettext_lazy("une seule association en fait plus de 85 %"),
+    Reason.NOT_STARTED: gettext_lazy("mois pas encore terminé : pas encore publié"),
+    **dict.fromkeys(SECONDARY, _PROTECTING),
 }
 
 
@@ -100,7 +105,49 @@ def shown(value: int | None, reason: str, threshold: int) -> Shown:
         return Shown(f"{value:,}".replace(",", "\u202f"), value)
     if reason == Reason.SMALL:
         return Shown(f"< {threshold}", None, reason)
+    if reason == Reason.NOT_STARTED:
+        return Shown("—", None, reason)
     return Shown(_("masqué"), None, reason)
+
+
+@dataclass(frozen=True)
+class TableAudit:
+    """What the solver's audit found for one table of one school year."""
+
+    hidden: int
+    narrowest: int | None  # the narrowest interval of a hidden cell; None: unbounded
+    width: int  # the network's protection width the publication applied
+    until: str  # the figures' cut-off day (ISO)
+
+    @property
+    def text(self) -> str:
+        if not self.hidden:
+            return str(_("Audité : aucune case masquée."))
+        if self.narrowest is None:
+            return str(_("Audité : %(hidden)s cases masquées ; aucune ne peut être bornée.")
+                       % {"hidden": self.hidden})
+        return str(_("Audité : %(hidden)s cases masquées ; l'intervalle le plus étroit où un "
+                     "solveur peut enfermer l'une d'elles est de %(narrowest)s (au moins "
+                     "%(width)s exigé).") % {"hidden": self.hidden, "narrowest": self.narrowest,
+                                             "width": self.width})
+
+
+def table_audit(publication: NetworkPublication | None, period: str,
+                indicator: str) -> TableAudit | None:
+    if publication is None:
+        return None
+    summary = publication.audit.get(period)
+    if not summary or indicator not in summary.get("tables", {}):
+        return None
+    table = summary["tables"][indicator]
+    return TableAudit(hidden=table["hidden"], narrowest=table["narrowest"],
+                      width=summary["width"], until=summary["until"])
+
+
+def cut_off_day(publication: NetworkPublication | None, period: str) -> date | None:
+    """The last day the figures of the school year count (None before the audit)."""
+    summary = publication.audit.get(period) if publication else None
+    return date.fromisoformat(summary["until"]) if summary else None
 
 
 @dataclass
@@ -122,6 +169,7 @@ class IndicatorView:
     grand_total: Shown
     bars: list[Bar]
     notes: list[tuple[str, int]] = field(default_factory=list)  # note, how many cells
+    audit: TableAudit | None = None
 
     @property
     def has_hidden(self) -> bool:
@@ -134,6 +182,7 @@ def _bars(items: list[tuple[str, Shown]]) -> list[Bar]:
 
 
 CellMap = dict[tuple[str, str], tuple[int | None, str]]
+AUDIT_ROW = "__audit__"  # the CSV's line per table on the audit
 
 
 def period_cells(network: Network, period: str,
@@ -150,7 +199,8 @@ def period_cells(network: Network, period: str,
 
 
 def indicator_view(network: Network, indicator: cat.Indicator, period: str,
-                   threshold: int, cells: CellMap | None = None) -> IndicatorView:
+                   threshold: int, cells: CellMap | None = None, *,
+                   publication: NetworkPublication | None = None) -> IndicatorView:
     year = int(period[:4])
     if cells is None:
         cells = period_cells(network, period, [indicator.key]).get(indicator.key, {})
@@ -172,7 +222,7 @@ def indicator_view(network: Network, indicator: cat.Indicator, period: str,
     totals = [at(TOTAL, c) for c, _l in columns]
     notes: dict[str, int] = {}
     for value, reason in cells.values():
-        if value is None:
+        if value is None and reason != Reason.NOT_STARTED:
             note = reason_note(reason, threshold)
             notes[note] = notes.get(note, 0) + 1
     if indicator.chart == "trend":
@@ -184,6 +234,7 @@ def indicator_view(network: Network, indicator: cat.Indicator, period: str,
         column_title=str(cols_dim.title), columns=columns, rows=rows, totals=totals,
         grand_total=at(TOTAL, TOTAL), bars=bars,
         notes=sorted(notes.items(), key=lambda pair: -pair[1]),
+        audit=table_audit(publication, period, indicator.key),
     )
 
 
@@ -251,8 +302,16 @@ def impact_rows(stats: dict[tuple[str, str], PublishedStatistic]) -> list[tuple[
     return out
 
 
-def csv_rows(network: Network, period: str, threshold: int) -> list[list[str]]:
-    """Every published cell of the school year, hidden ones with their reason."""
+def csv_rows(network: Network, period: str, threshold: int,
+             publication: NetworkPublication | None = None) -> list[list[str]]:
+    """Every published cell of the school year, hidden ones with their reason, then one
+    line per table saying what the audit found. Text neutralised against formulas."""
+    return [[str(neutralise(text)) for text in row]
+            for row in _csv_rows(network, period, threshold, publication)]
+
+
+def _csv_rows(network: Network, period: str, threshold: int,
+              publication: NetworkPublication | None) -> list[list[str]]:
     header = [_("indicateur"), _("titre"), _("année scolaire"), _("ligne (code)"),
               _("ligne"), _("colonne (code)"), _("colonne"), _("valeur"), _("masqué : pourquoi")]
     out = [header]
@@ -278,4 +337,10 @@ def csv_rows(network: Network, period: str, threshold: int) -> list[list[str]]:
                     stat.key, "", "",
                     _decimal(stat.value) or ("" if stat.reason == "empty" else _("masqué")),
                     reason_note(stat.reason, threshold)])
+    for indicator in cat.CATALOGUE:
+        found = table_audit(publication, period, indicator.key)
+        if found is not None:
+            out.append([indicator.key, str(indicator.title), period, AUDIT_ROW,
+                        str(_("audit de la publication")), "", "", str(found.hidden),
+                        found.text])
     return out

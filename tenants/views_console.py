@@ -60,7 +60,8 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
     if periods:
         cells = published.period_cells(network, period)
         views = [published.indicator_view(network, indicator, period, threshold,
-                                          cells.get(indicator.key, {}))
+                                          cells.get(indicator.key, {}),
+                                          publication=publication)
                  for indicator in cat.CATALOGUE]
         stats = published.statistics_of(network, period)
         context |= {
@@ -70,6 +71,7 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
             "trend": published.trend(network, chosen, periods, threshold),
             "departments": next(v for v in views if v.indicator.key == "active_by_department"),
             "impact": published.impact_rows(stats),
+            "until": published.cut_off_day(publication, period),
         }
     return render(request, "tenants/console.html", context)
 
@@ -104,7 +106,7 @@ def network_export(request: HttpRequest, network_id: int) -> HttpResponse:
     threshold = published.threshold_of(network, publication)
     buffer = StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    for row in published.csv_rows(network, period, threshold):
+    for row in published.csv_rows(network, period, threshold, publication):
         writer.writerow(row)
     audit("network.export", actor=request.user,  # type: ignore[arg-type]
           network_id=network.pk, period=period)

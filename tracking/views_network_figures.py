@@ -40,21 +40,24 @@ def network_figures(request: HttpRequest) -> HttpResponse:
     if indicator is None:
         raise Http404
     period = school_year_label(year)
-    own: dict[str, int] = {}
-    for cell in contributions(year):
-        if cell.indicator == indicator.key:
-            own[cell.row] = own.get(cell.row, 0) + cell.value
     memberships = list(NetworkMembership.objects.filter(
         association=association, withdrawn_at__isnull=True).select_related("network"))
     networks: list[dict[str, Any]] = []
+    until = None
     for membership in memberships:
         network = membership.network
         publication = published.last_publication(network)
+        until = until or published.cut_off_day(publication, period)
         threshold = published.threshold_of(network, publication)
-        view = published.indicator_view(network, indicator, period, threshold)
+        view = published.indicator_view(network, indicator, period, threshold,
+                                        publication=publication)
         pooled = {code: total for code, _label, _cells, total in view.rows}
         networks.append({"network": network, "publication": publication, "view": view,
                          "pooled": pooled, "grand_total": view.grand_total})
+    own: dict[str, int] = {}  # counted to the network's cut-off day, to compare alike
+    for cell in contributions(year, until):
+        if cell.indicator == indicator.key:
+            own[cell.row] = own.get(cell.row, 0) + cell.value
     dimension = cat.DIMENSIONS[indicator.rows]
     hide_small = hides_small_counts(request.actor)  # type: ignore[attr-defined]
     codes = [code for code in indicator.row_codes(year)
@@ -67,5 +70,5 @@ def network_figures(request: HttpRequest) -> HttpResponse:
         "indicator": indicator, "catalogue": cat.CATALOGUE, "rows": rows,
         "own_total": shown_count(sum(own.values()), hide_small=hide_small),
         "networks": networks, "row_title": dimension.title, "TOTAL": TOTAL,
-        "own_note": small_counts_note() if hide_small else "",
+        "own_note": small_counts_note() if hide_small else "", "until": until,
     })
