@@ -24,7 +24,9 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
     out = StringIO()
     with override_settings(DEBUG=True):
         call_command("seed_demo", stdout=out)
+        first = _network_csvs()
         call_command("seed_demo", stdout=StringIO())  # idempotent
+        _assert_the_demo_network_survives_a_solver(first, _network_csvs())
     slugs = set(Association.objects.exclude(schema_name="public").values_list("slug", flat=True))
     assert {"liens", "ecoute-reunion", "pas-a-pas"} <= slugs
     roles = set(Membership.objects.filter(association__slug="liens").values_list("role", flat=True))
@@ -37,3 +39,42 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
                                             withdrawn_at__isnull=True).count() == 3
     assert PublishedCell.objects.filter(network__name="Réseau Relier (démo)",
                                         value__gt=0).exists()
+
+
+def _network_csvs() -> dict[str, list[list[str]]]:
+    """The coordinator's CSV of every school year the demo network publishes."""
+    from tenants import published
+    from tenants.models import Network
+
+    network = Network.objects.get(name="Réseau Relier (démo)")
+    publication = published.last_publication(network)
+    threshold = published.threshold_of(network, publication)
+    return {period: published.csv_rows(network, period, threshold, publication)
+            for period in published.published_periods(network)}
+
+
+def _assert_the_demo_network_survives_a_solver(first: dict[str, list[list[str]]],
+                                               second: dict[str, list[list[str]]]) -> None:
+    """Issue #16 on the demo: the LP attacker of the tests, on each school year alone and
+    on the two publications of the two runs together (nothing changed between them: every
+    cell is one unknown in both)."""
+    from tenants.disclosure import protection_width_floor
+    from tests.tenants.lp_attacker import Attack, Csv, _shared, width
+
+    assert set(first) == set(second)
+    floor = protection_width_floor(11)
+    for period, rows in first.items():
+        before, after = Csv.read(rows, 11), Csv.read(second[period], 11)
+        for cell, shown in after.cells.items():
+            if not shown.hidden and not before.cells[cell].hidden:
+                assert shown.low == before.cells[cell].low, cell
+        for csvs in ([after], [before, after]):
+            attack = Attack()
+            for csv in csvs:
+                attack.add(csv, "same", dict.fromkeys(csv.cells, "same"))
+            public = {c for c in before.cells if not before.cells[c].hidden}
+            for cell in after.hidden():
+                if len(csvs) == 2 and cell in public:
+                    continue  # shown by the first run: public already
+                i = attack.names[("same", _shared(cell))]
+                assert width(attack, {i: 1.0}) >= floor, (period, cell)
