@@ -225,10 +225,10 @@ def contributions_in_process(associations: list[Any]) -> list[float]:
     computing: list[float] = []
     real = figures.contributions_for
 
-    def timed(years: Any) -> Any:
+    def timed(years: Any, until: Any = None) -> Any:
         start = time.perf_counter()
         try:
-            return real(years)
+            return real(years, until)
         finally:
             computing.append(time.perf_counter() - start)
 
@@ -343,8 +343,16 @@ def pooling(network: Any, runs: int) -> None:
     print(f"c. network_publish of the network of {publication.associations} associations "
           f"({contributions:,} contribution cells, {len(publication.periods)} school years), "
           f"{runs} runs: {summary(times)}")
-    hidden = cells.filter(value__isnull=True).count()
-    print(f"   published {cells.count():,} cells, {hidden:,} suppressed")
+    hidden = cells.filter(value__isnull=True).exclude(reason="not_started").count()
+    not_started = cells.filter(reason="not_started").count()
+    print(f"   published {cells.count():,} cells, {hidden:,} suppressed, {not_started:,} in "
+          "months not over (not published)")
+    audit = publication.audit
+    seconds = sum(year["seconds"] for year in audit.values())
+    print(f"   the solver's audit (issue #16) in the last run: {seconds:.1f} s of "
+          f"{times[-1]:.1f} s; by school year: " + ", ".join(
+              f"{period} {year['seconds']:.1f} s in {year['rounds']} rounds, narrowest "
+              f"interval {_narrowest(year)}" for period, year in sorted(audit.items())))
 
     profile = cProfile.Profile()
     calls: dict[str, list[float]] = {"protect": [], "protect_family": []}
@@ -385,6 +393,11 @@ def pooling(network: Any, runs: int) -> None:
     for line in lines[:16]:
         print(f"     {line.rstrip()}")
     print(f"   ({load()})\n")
+
+
+def _narrowest(year: dict[str, Any]) -> str:
+    widths = [t["narrowest"] for t in year["tables"].values() if t["narrowest"] is not None]
+    return f"{min(widths)} (at least {year['width']})" if widths else "unbounded"
 
 
 # --- d. The coordinator dashboard -----------------------------------------------------------
