@@ -44,6 +44,8 @@ class ErrorCode(StrEnum):
     SEAT_LIMIT = "seat_limit"
     LAST_ADMIN = "last_admin"
     PLAN_INVALID = "plan_invalid"
+    # Network publications asked for on demand.
+    PUBLICATION_TOO_SOON = "publication_too_soon"
 
 
 class ApplicationError(Exception):

@@ -11,14 +11,24 @@ then on.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.disclosure import Rules, protection_width_floor
-from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
+from tenants.models import (
+    Association,
+    AuditEntry,
+    Membership,
+    Network,
+    NetworkMembership,
+    Role,
+    User,
+)
 from tenants.services import audit
 
 
@@ -85,14 +95,66 @@ def network_members(network: Network) -> QuerySet[Association]:
     ).order_by("name")
 
 
-def network_rules(network: Network, *, sensitive: bool = False) -> Rules:
+def network_overlap(network: Network) -> int:
+    """The most of the network's current members that one person belongs to: such a
+    person can subtract what they see in each of them from the pooled figures."""
+    members = network_members(network).values("pk")
+    found = (Membership.objects.filter(association__in=members, is_active=True)
+             .values("user").annotate(n=Count("association", distinct=True))
+             .aggregate(most=Max("n")))["most"]
+    return int(found or 0)
+
+
+def min_contributors_for(overlap: int) -> int:
+    """A cell is shown only if, whatever associations one person belongs to, at least two
+    others still contribute to it: 3 contributors, one more for each further
+    association a same person belongs to."""
+    return max(3, overlap + 2)
+
+
+def network_rules(network: Network, *, sensitive: bool = False,
+                  min_contributors: int = 3) -> Rules:
     width = network.protection_width
     if width and not protection_width_floor(network.small_count_threshold) <= width \
             <= network.small_count_threshold - 2:
         width = 0  # a width the threshold no longer allows: the floor, never less
     return Rules(threshold=network.small_count_threshold,
                  round_to=5 if network.round_to_five else None, sensitive=sensitive,
-                 protection_width=width)
+                 protection_width=width, min_contributors=min_contributors)
+
+
+# How often a network may be published on demand (by a coordinator or a member's admin):
+# every publication is one more to subtract from the others.
+ON_DEMAND_EVERY = timedelta(hours=6)
+
+
+def network_publication_request(*, actor: User, network: Network,
+                                associations: list[Association]) -> None:
+    """"Publish now": at most once every ON_DEMAND_EVERY per network (the nightly one
+    aside), audited whether it is accepted or refused. Call inside the request's
+    transaction (the work starts through the outbox)."""
+    from tenants.tasks import publication_enqueue
+
+    with transaction.atomic():
+        Network.objects.select_for_update().filter(pk=network.pk).first()
+        last = (AuditEntry.objects.filter(action="network.publish_requested",
+                                          detail__network_id=network.pk)
+                .order_by("-at").values_list("at", flat=True).first())
+        too_soon = last is not None and timezone.now() - last < ON_DEMAND_EVERY
+        if not too_soon:
+            publication_enqueue(associations=associations, network_ids=[network.pk])
+            audit("network.publish_requested", actor=actor, network_id=network.pk,
+                  associations=len(associations))
+    if too_soon:
+        assert last is not None
+        audit("network.publish_refused", actor=actor, network_id=network.pk)
+        next_at = timezone.localtime(last + ON_DEMAND_EVERY)
+        raise ApplicationError(
+            _("Une publication a déjà été demandée pour ce réseau à %(at)s : la suivante "
+              "est possible à partir de %(next)s (sinon, elle a lieu chaque nuit).") % {
+                "at": f"{timezone.localtime(last):%d/%m %H:%M}",
+                "next": f"{next_at:%d/%m %H:%M}"},
+            code=ErrorCode.PUBLICATION_TOO_SOON)
 
 
 def network_rules_set(*, actor: User | None, network: Network, small_count_threshold: int,

@@ -58,7 +58,12 @@ from tenants.models import (
     PublishedCell,
     PublishedStatistic,
 )
-from tenants.networks import network_members, network_rules
+from tenants.networks import (
+    min_contributors_for,
+    network_members,
+    network_overlap,
+    network_rules,
+)
 from tenants.services import audit
 from tracking.school_year import school_year_label, school_year_of
 
@@ -322,7 +327,8 @@ def _more_suppression(failing: list[Finding], release: Release,
 
 
 def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
-                  cutoff: date, previous: Release | None) -> YearResult:
+                  cutoff: date, previous: Release | None,
+                  min_contributors: int = 3) -> YearResult:
     """Disclosure control of one school year, audited until every hidden cell keeps its
     protection interval against a solver (tenants/disclosure_audit.py)."""
     started = time.perf_counter()
@@ -331,8 +337,10 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
     not_started = [m for m in cat.month_codes(school_year) if m not in months]
     tables = {ind.key: _table(ind, school_year, pooled.get((ind.key, period), {}), months)
               for ind in cat.CATALOGUE}
-    rules = {ind.key: network_rules(network, sensitive=ind.sensitive) for ind in cat.CATALOGUE}
-    base = network_rules(network)
+    rules = {ind.key: network_rules(network, sensitive=ind.sensitive,
+                                    min_contributors=min_contributors)
+             for ind in cat.CATALOGUE}
+    base = network_rules(network, min_contributors=min_contributors)
     forced: dict[str, dict[Key, Reason]] = {}
     # A small count shown as any hidden cell before is shown so again: the two notes
     # together would tell more than either.
@@ -451,7 +459,7 @@ def _cutoff(pooled: Contributions, period: str, today: date) -> date:
     return min(days) if days else data_cutoff(today)
 
 
-def audit_summary(result: YearResult, width: int) -> dict[str, object]:
+def audit_summary(result: YearResult, width: int, min_contributors: int) -> dict[str, object]:
     """What the console and the CSV say of each table's audit."""
     tables = {}
     for indicator, published in result.published.items():
@@ -462,6 +470,7 @@ def audit_summary(result: YearResult, width: int) -> dict[str, object]:
             "narrowest": None if narrowest is None or narrowest == math.inf
             else int(narrowest)}
     return {"until": result.cutoff.isoformat(), "width": width, "rounds": result.rounds,
+            "min_contributors": min_contributors,
             "seconds": round(result.seconds, 3), "not_started": result.not_started,
             "tables": tables}
 
@@ -476,14 +485,17 @@ def network_publish(network: Network, school_years: list[int] | None = None, *,
     members = list(network_members(network).values_list("pk", flat=True))
     pooled = _load(members, periods)
     width = network_rules(network).width
+    # One person in several of the members could subtract what each shows them.
+    min_contributors = min_contributors_for(network_overlap(network))
     cells: list[PublishedCell] = []
     stats: list[PublishedStatistic] = []
     summary: dict[str, object] = {}
     for year in school_years:
         period = period_label(year)
         result = _protect_year(pooled, year, network, cutoff=_cutoff(pooled, period, today),
-                               previous=_previous_release(network, period))
-        summary[period] = audit_summary(result, width)
+                               previous=_previous_release(network, period),
+                               min_contributors=min_contributors)
+        summary[period] = audit_summary(result, width, min_contributors)
         release = result.release
         for (indicator, row, column), shown in release.cells.items():
             cells.append(PublishedCell(network=network, indicator=indicator, period=period,

@@ -69,7 +69,9 @@ _PROTECTING = gettext_lazy("masqué pour qu'aucun petit effectif ne puisse être
                            "partir des autres chiffres publiés")
 REASON_NOTES = {
     Reason.SMALL: gettext_lazy("effectif de 1 à %(limit)s, affiché « < %(threshold)s »"),
-    Reason.FEW_CONTRIBUTORS: gettext_lazy("moins de 3 associations y contribuent"),
+    Reason.FEW_CONTRIBUTORS: gettext_lazy(
+        "moins de 3 associations y contribuent (davantage sont exigées quand une même "
+        "personne est membre de plusieurs associations du réseau)"),
     Reason.DOMINANCE: gettext_lazy("une seule association en fait plus de 85 %"),
     Reason.NOT_STARTED: gettext_lazy("mois pas encore terminé : pas encore publié"),
     **dict.fromkeys(SECONDARY, _PROTECTING),
@@ -142,6 +144,13 @@ def table_audit(publication: NetworkPublication | None, period: str,
     table = summary["tables"][indicator]
     return TableAudit(hidden=table["hidden"], narrowest=table["narrowest"],
                       width=summary["width"], until=summary["until"])
+
+
+def min_contributors_of(publication: NetworkPublication | None, period: str) -> int:
+    """How many associations a shown figure needed (more than 3 when one person belongs
+    to several of the network's associations)."""
+    summary = publication.audit.get(period) if publication else None
+    return int(summary.get("min_contributors", 3)) if summary else 3
 
 
 def cut_off_day(publication: NetworkPublication | None, period: str) -> date | None:

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from relier_platform.errors import ApplicationError
 from tenants import indicators as cat
 from tenants import published
 from tenants.security import sensitive_action
@@ -72,6 +73,7 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
             "departments": next(v for v in views if v.indicator.key == "active_by_department"),
             "impact": published.impact_rows(stats),
             "until": published.cut_off_day(publication, period),
+            "min_contributors": published.min_contributors_of(publication, period),
         }
     return render(request, "tenants/console.html", context)
 
@@ -79,17 +81,20 @@ def network_dashboard(request: HttpRequest, network_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def network_publish_now(request: HttpRequest, network_id: int) -> HttpResponse:
-    """On demand: every member recomputes its contribution, then the network publishes."""
-    from tenants.networks import network_members
-    from tenants.tasks import publication_enqueue
+    """On demand: every member recomputes its contribution, then the network publishes
+    (at most once every few hours: tenants.networks.network_publication_request)."""
+    from tenants.networks import network_members, network_publication_request
 
     network = published.access_network(request.user, network_id)  # type: ignore[arg-type]
-    members = list(network_members(network))
-    publication_enqueue(associations=members, network_ids=[network.pk])
-    audit("network.publish_requested", actor=request.user,  # type: ignore[arg-type]
-          network_id=network.pk)
-    messages.success(request, _("Publication demandée : les chiffres seront à jour dans "
-                                "quelques minutes."))
+    try:
+        network_publication_request(actor=request.user,  # type: ignore[arg-type]
+                                    network=network,
+                                    associations=list(network_members(network)))
+    except ApplicationError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Publication demandée : les chiffres seront à jour dans "
+                                    "quelques minutes."))
     return redirect("network_dashboard", network_id=network.pk)
 
 

@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants import networks
 from tenants.models import Network, NetworkMembership
-from tenants.tasks import publication_enqueue
 from tracking.access import admin_of
 
 
@@ -52,7 +51,8 @@ def association_networks(request: HttpRequest) -> HttpResponse:
                 if not NetworkMembership.objects.filter(network=network, association=association,
                                                         withdrawn_at__isnull=True).exists():
                     raise Http404
-                publication_enqueue(associations=[association], network_ids=[network.pk])
+                networks.network_publication_request(actor=actor.user, network=network,
+                                                     associations=[association])
                 messages.success(request, _("Nos chiffres seront recalculés et publiés dans "
                                             "quelques minutes."))
             else:
