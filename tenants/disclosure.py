@@ -21,6 +21,11 @@ Rules (the network may lower the small-count threshold, never below 5):
   such cell gets a rectangle of complements — the cheapest three cells (r, c'), (r', c),
   (r', c') — until no bridge is left;
 - optional rounding of the published values to base 5 (stated with the figures).
+
+These rules are the first pass. Every publication is then audited by linear programming
+across all the tables of a school year and the previous publication
+(tenants/disclosure_audit.py), and more cells are hidden until no hidden cell can be
+narrowed below the network's protection width (`Rules.width`).
 """
 
 from __future__ import annotations
