@@ -326,6 +326,16 @@ def _more_suppression(failing: list[Finding], release: Release,
     return chosen, blur
 
 
+def _revealable(key: CellKey, published: dict[str, Published], release: Release) -> bool:
+    """A hidden cell that may be shown when the solver pins it anyway: a complement, never
+    a cell hidden for itself (a small count, even one shown as plain "masqué"; too few
+    contributors; one whose change between two publications must stay hidden)."""
+    indicator, row, column = key
+    own = published[indicator].cells[(row, column)].reason
+    return own in SECONDARY - {Reason.DIFFERENCE, Reason.WHOLE_GROUP} \
+        and release.cells[key].reason in SECONDARY - {Reason.DIFFERENCE}
+
+
 def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
                   cutoff: date, previous: Release | None,
                   min_contributors: int = 3) -> YearResult:
@@ -374,8 +384,7 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
         # A complement the solver pins anyway is shown (not a cell whose change between
         # two publications must stay hidden: its difference is a small count).
         pinned = {key for f in result.failing if f.low == f.high
-                  and all(release.cells[k].reason in SECONDARY - {Reason.DIFFERENCE}
-                          for k in f.keys)
+                  and all(_revealable(k, published, release) for k in f.keys)
                   for key in f.keys}
         if pinned - revealed - kept_hidden:
             revealed |= pinned - kept_hidden
