@@ -45,8 +45,12 @@ ASSOCIATIONS = [
 ]
 OPERATOR_EMAIL = "operateur@relier.example"
 COORDINATOR_EMAIL = "reseau@relier.example"
-# One person works for two associations, to show the switch menu.
+# One person works for two associations, to show the switch menu: the large one and one
+# that does not share its figures with the network (one person in two of the network's
+# three associations could subtract what each shows them from the pooled figures, and the
+# network would then show nothing: tenants.networks.min_contributors_for).
 SHARED_EMAIL = "coordination@liens.example"
+OUTSIDE = ("relais-lyon", "Relais Jeunes Lyon")
 # A year of invented activity per association: cases, exchanges, where the young live.
 ACTIVITY = {
     "liens": (400, 4000, {"93": 50, "94": 15, "75": 10, "92": 10, "974": 15}),
@@ -111,7 +115,15 @@ class Command(BaseCommand):
                     lines.append((f"{name} · {Role(role).label}",
                                   site_url(association_host(slug), "/"), email))
         shared = _user(SHARED_EMAIL)
-        for slug in ("liens", "pas-a-pas"):
+        slug, name = OUTSIDE
+        if not Association.objects.filter(slug=slug).exists():
+            association_create(actor=None, slug=slug, name=name,
+                               admin_email=demo_email(slug, Role.ADMIN, 0),
+                               admin_password=DEMO_PASSWORD)
+        # A demo seeded before this change had the person in pas-a-pas: that ends.
+        Membership.objects.filter(user=shared, association__slug="pas-a-pas",
+                                  is_active=True).update(is_active=False)
+        for slug in ("liens", OUTSIDE[0]):
             association = Association.objects.get(slug=slug)
             if not Membership.objects.filter(user=shared, association=association).exists():
                 membership_create(actor=None, association=association, user=shared,
