@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.models import Network, NetworkCoordinator, User
 from tenants.networks import network_join
-from tenants.publication import network_publish
+from tenants.publication import data_cutoff, network_publish
 from tenants.services import association_create
 from tenants.tasks import association_contribute_task
 from tests.browser.conftest import sign_in, url
@@ -43,8 +44,10 @@ def console_network(world: World, django_db_blocker: Any) -> Network:
             with schema_context(created.association.schema_name):
                 source = item("detection_source", "school")
             for _i in range(n):
+                # Opened by the figures' cut-off day (the end of the last month over).
                 make_case(created.association, created.admin, gender=gender,
-                          detection_source=source, department="13")
+                          detection_source=source, department="13",
+                          opened_on=data_cutoff(timezone.localdate()))
             with schema_context(created.association.schema_name):
                 association_contribute_task(created.association.schema_name)
         network_publish(network)

@@ -240,7 +240,7 @@ def test_a_failed_contribution_is_recorded_and_keeps_the_previous_one(
     _contribute(first)
     before = IndicatorContribution.objects.filter(association=first.association).count()
 
-    def broken(_years: object) -> None:
+    def broken(_years: object, _until: object = None) -> None:
         raise ZeroDivisionError
 
     monkeypatch.setattr("tracking.network_figures.contributions_for", broken)
