@@ -145,6 +145,11 @@ def _margins(table: Table) -> dict[Key, dict[str, int]]:
     return dict(parts)
 
 
+def counts(table: Table) -> dict[Key, int]:
+    """The true count of every cell of the table and of its margins."""
+    return {key: sum(by.values()) for key, by in _margins(table).items()}
+
+
 def _primary(by: Mapping[str, int], rules: Rules) -> Reason | None:
     total = sum(by.values())
     if total == 0:

@@ -37,6 +37,7 @@ from tenants.disclosure import (
     Reason,
     Rules,
     Table,
+    counts,
     protect,
     protect_family,
 )
@@ -201,9 +202,9 @@ class YearResult:
 MAX_ROUNDS = 60
 
 
-def _release(network: Network, period: str, published: dict[str, Published], *,
+def _release(published: dict[str, Published], *,
              rules: Rules, not_started: list[str], truth: dict[CellKey, int],
-             blurred: set[CellKey], revealed: set[CellKey],
+             seals: dict[CellKey, str], blurred: set[CellKey], revealed: set[CellKey],
              previous: Release | None) -> Release:
     cells: dict[CellKey, Shown] = {}
     for indicator, result in published.items():
@@ -221,8 +222,6 @@ def _release(network: Network, period: str, published: dict[str, Published], *,
             for month in not_started:
                 for row in [*result.rows, TOTAL]:
                     cells[(indicator, row, month)] = Shown(None, Reason.NOT_STARTED)
-                    truth[(indicator, row, month)] = 0
-    seals = {key: cell_seal(network, period, key, value) for key, value in truth.items()}
     if previous is not None:
         # A value hidden before and still the same keeps the note it had: a new note
         # ("< 11" after "masqué", or the reverse) would tell more than either.
@@ -236,21 +235,15 @@ def _release(network: Network, period: str, published: dict[str, Published], *,
                    truth=truth, seals=seals)
 
 
-def _truth(published: dict[str, Published], tables: dict[str, Table]) -> dict[CellKey, int]:
+def _truth(tables: dict[str, Table], not_started: list[str]) -> dict[CellKey, int]:
+    """Every cell's true count, margins included; months not over count 0."""
     truth: dict[CellKey, int] = {}
-    for indicator, result in published.items():
-        table = tables[indicator]
-        for key in result.cells:
-            row, column = key
-            if TOTAL not in key:
-                value = table.count(key)
-            elif row != TOTAL:
-                value = sum(table.count((row, c)) for c in table.columns)
-            elif column != TOTAL:
-                value = sum(table.count((r, column)) for r in table.rows)
-            else:
-                value = sum(table.count((r, c)) for r in table.rows for c in table.columns)
-            truth[(indicator, row, column)] = value
+    for indicator, table in tables.items():
+        truth |= {(indicator, *key): value for key, value in counts(table).items()}
+        if cat.BY_KEY[indicator].columns == "month":
+            for month in not_started:
+                for row in [*table.rows, TOTAL]:
+                    truth[(indicator, row, month)] = 0
     return truth
 
 
@@ -358,13 +351,15 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
         key for key, shown in previous.cells.items() if shown.reason in SECONDARY}
     revealed: set[CellKey] = set()
     kept_hidden: set[CellKey] = set()  # hidden by the last resort: never revealed again
+    truth = _truth(tables, not_started)  # the data do not change from round to round
+    seals = {key: cell_seal(network, period, key, value) for key, value in truth.items()}
     rounds = 0
     while True:
         rounds += 1
         published = _protect_all(tables, rules, forced)
-        release = _release(network, period, published, rules=base, not_started=not_started,
-                           truth=_truth(published, tables), blurred=blurred,
-                           revealed=revealed, previous=previous)
+        release = _release(published, rules=base, not_started=not_started, truth=truth,
+                           seals=seals, blurred=blurred, revealed=revealed,
+                           previous=previous)
         hidden = {k for k, shown in release.cells.items() if shown.value is None}
         more = dict.fromkeys(small_differences(release, previous), Reason.DIFFERENCE)
         if previous is not None:  # hidden before and unchanged: hidden still
