@@ -2,7 +2,7 @@
 """The two commands of the README.
 
     python3 dev.py start   set everything up, seed the demo, run the web server and a worker
-    python3 dev.py test    run the whole test suite (ruff, mypy, pytest)
+    python3 dev.py test    run the whole test suite (ruff, mypy, import layers, pytest)
 
 Needs only Python 3.11 and git: the virtual environment (.venv/), the pinned packages,
 an embedded PostgreSQL and Redis (under .data/, unless DATABASE_URL / REDIS_URL are set)
@@ -160,6 +160,8 @@ def test(pytest_args: list[str]) -> None:
     run(str(PY), "-m", "ruff", "check", ".", env=env)
     step("mypy")
     run(str(PY), "-m", "mypy", ".", env=env)
+    step("import-linter (the layers of docs/architecture.md)")
+    run(str(VENV / "bin" / "lint-imports"), env=env)
     step("pytest")
     result = subprocess.run(
         [str(PY), "-m", "pytest", *pytest_args], cwd=ROOT, env=env, check=False

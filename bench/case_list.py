@@ -6,7 +6,8 @@ Runs in a throw-away database (`relier_bench_cases` by default) on the same Post
 server as the development database, which is never touched: the bench database is created
 before Django connects and dropped at the end (the approach and helpers of
 bench/provisioning.py). One association is created with a team, filled with
-tracking.demo.generate_activity, then each page is requested through Django's test client
+relier_platform.demo.activity.generate_activity, then each page is requested through Django's test
+client
 (the whole request: middleware, queries, template) as an admin, who sees every case, and
 as a listener, who sees only the cases assigned to them. See bench/README.md.
 """
@@ -83,9 +84,9 @@ def set_up(args: argparse.Namespace) -> dict[str, Any]:
     from django.core.management import call_command
     from django.db import connection
 
+    from relier_platform.demo.activity import generate_activity
     from tenants.models import User
-    from tenants.services import association_create, membership_create, public_tenant_ensure
-    from tracking.demo import generate_activity
+    from tenants.tenancy.services import association_create, membership_create, public_tenant_ensure
 
     print(f"Relier case pages bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     with connection.cursor() as cursor:
@@ -116,7 +117,7 @@ def set_up(args: argparse.Namespace) -> dict[str, Any]:
     print(f"migrate_schemas, association and team ({sum(map(len, people.values()))} people): "
           f"{time.perf_counter() - start:.1f} s")
 
-    demo_log = logging.getLogger("tracking.demo")
+    demo_log = logging.getLogger("relier_platform.demo.activity")
     demo_log.setLevel(logging.DEBUG)  # the time of each phase
     demo_log.propagate = False
     handler = logging.StreamHandler(sys.stdout)
@@ -205,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
     from django.test import Client
     from django_tenants.utils import schema_context
 
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     setup = set_up(args)
     association, people = setup["association"], setup["people"]

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from django_tenants.utils import schema_context
 
     from onboarding.importing import services
-    from tenants.services import association_create, public_tenant_ensure
+    from tenants.tenancy.services import association_create, public_tenant_ensure
     from tracking.models import Case
     from tracking.permissions import Actor
 

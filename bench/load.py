@@ -109,7 +109,7 @@ def session_cookie(association: Any, user: Any) -> str:
     from django.test import Client
     from django_tenants.utils import schema_context
 
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     client = Client(HTTP_HOST=association_host(association.slug))
     second_factor(user)
@@ -180,7 +180,7 @@ def cpu_seconds(master: int) -> float:
 def run(args: argparse.Namespace, wrk: str) -> int:
     from django.db import connections
 
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     setup = set_up(args)
     association = setup["association"]

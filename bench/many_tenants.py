@@ -7,7 +7,8 @@ memory of the web workers and of their PostgreSQL backends, with and without the
 Runs in a throw-away database (`relier_bench_tenants`), created before Django connects and
 dropped at the end (bench/provisioning.py's helpers). Steps:
 
-1. `--associations` associations are created by cloning (tenants.services.association_create;
+1. `--associations` associations are created by cloning
+(tenants.tenancy.services.association_create;
    the connection is closed every 50: a backend's catalogue caches grow with every schema it
    creates, and creation slows down), each with a signed-in session of its admin.
 2. One connection, in-process: the case list of each association in turn (Django's test
@@ -148,9 +149,9 @@ def create_associations(count: int, *, reuse: bool) -> list[tuple[str, str, str]
     from django.db import connection
     from django_tenants.utils import schema_context
 
+    from tenants.accounts.security import SEEN_SESSION_KEY, STARTED_SESSION_KEY
     from tenants.models import Association, User
-    from tenants.security import SEEN_SESSION_KEY, STARTED_SESSION_KEY
-    from tenants.services import association_create, public_tenant_ensure
+    from tenants.tenancy.services import association_create, public_tenant_ensure
 
     if not reuse:
         with quiet():
@@ -173,7 +174,7 @@ def create_associations(count: int, *, reuse: bool) -> list[tuple[str, str, str]
                     admin_email=f"admin@{slug}.example.org")
             spent.append(time.perf_counter() - start)
             admin, schema = created.admin, created.association.schema_name
-        second_factor(admin)  # admins must have one (tenants/mfa.py)
+        second_factor(admin)  # admins must have one (tenants/accounts/mfa.py)
         with schema_context(schema):  # sessions live in the association's schema
             session = SessionStore()
             now = int(time.time())
@@ -214,7 +215,7 @@ def one_connection(made: list[tuple[str, str, str]]) -> None:
     from django.db import connection
     from django.test import Client
 
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     connection.close()
     checkpoints = sorted({1, 10, 100, 250, 500, len(made)} & set(range(1, len(made) + 1)))
@@ -304,7 +305,7 @@ def warm_up(port: int, made: list[tuple[str, str, str]], count: int) -> None:
     import http.client
 
     slug, _schema, key = made[0]
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     for _ in range(count):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -318,7 +319,7 @@ def warm_up(port: int, made: list[tuple[str, str, str]], count: int) -> None:
 def through_gunicorn(args: argparse.Namespace, made: list[tuple[str, str, str]]) -> None:
     from django.conf import settings
 
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     order = list(made)
     random.Random(9).shuffle(order)

@@ -4,7 +4,7 @@
     .venv/bin/python bench/migrations.py --database relier_bench_scale --reuse   # keep the data
 
 a. Nothing pending: `migrate_schemas` as the product runs it (schemas with every migration
-   recorded are skipped, tenants/migration.py), and — on a sample of schemas, extrapolated —
+   recorded are skipped, tenants/tenancy/migration.py), and — on a sample of schemas, extrapolated —
    django-tenants' behaviour of running Django's whole `migrate` in each schema
    (RELIER_MIGRATE_EVERY_SCHEMA=1).
 b. One new migration (a nullable column added to tracking_case, in a copy of the tracking
@@ -123,8 +123,8 @@ def association_schemas() -> list[str]:
 def nothing_pending(sample: int) -> dict[str, Any]:
     from django.core.management import call_command
 
-    from tenants.migration import EVERY_SCHEMA_ENV, graph_migrations, schemas_up_to_date
-    from tenants.provisioning import template_schema_name
+    from tenants.tenancy.migration import EVERY_SCHEMA_ENV, graph_migrations, schemas_up_to_date
+    from tenants.tenancy.provisioning import template_schema_name
 
     schemas = [template_schema_name(), *association_schemas()]
     start = time.perf_counter()
@@ -195,8 +195,8 @@ def one_new_migration(processes: int, *, cleanup: bool) -> dict[str, Any]:
     from django.core.management import call_command
     from django.test import override_settings
 
-    from tenants.provisioning import template_schema_name
-    from tenants.services import association_create, schema_name_for
+    from tenants.tenancy.provisioning import template_schema_name
+    from tenants.tenancy.services import association_create, schema_name_for
 
     column = f"bench_{int(time.time())}"
     folder, package = new_migration_module(column)
@@ -264,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from tenants.services import public_tenant_ensure
+    from tenants.tenancy.services import public_tenant_ensure
 
     print(f"Relier migrations bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     with connection.cursor() as cursor:

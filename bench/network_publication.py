@@ -7,7 +7,8 @@ Runs in a throw-away database (`relier_bench_network` by default) on the same Po
 server as the development database, which is never touched (the helpers of
 bench/provisioning.py). N associations are created (`association_create`, cloned
 template), each filled with a year and a half of invented activity
-(`tracking.demo.generate_activity`, 20–80 young people, mostly in one département of its
+(`relier_platform.demo.activity.generate_activity`, 20–80 young people, mostly in one département
+of its
 own) and joined to one network. Then, for issue #6:
 
   a. each association's contribution (`association_contribute_task`, computing in its
@@ -124,7 +125,7 @@ def relocate(schema_name: str, rng: random.Random) -> None:
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    from tenants.indicators import DEPARTMENTS
+    from tenants.networks.indicators import DEPARTMENTS
 
     home = rng.randrange(len(DEPARTMENTS))
     target = {"93": DEPARTMENTS[home], "94": DEPARTMENTS[(home + 1) % len(DEPARTMENTS)],
@@ -142,10 +143,10 @@ def set_up(args: argparse.Namespace) -> dict[str, Any]:
     from django.db import connection
     from django.utils import timezone
 
+    from relier_platform.demo.activity import generate_activity
     from tenants.models import Network, NetworkCoordinator, User
-    from tenants.networks import network_join
-    from tenants.services import association_create, public_tenant_ensure
-    from tracking.demo import generate_activity
+    from tenants.networks.services import network_join
+    from tenants.tenancy.services import association_create, public_tenant_ensure
 
     print(f"Relier network publication bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     with connection.cursor() as cursor:
@@ -215,12 +216,12 @@ def set_up(args: argparse.Namespace) -> dict[str, Any]:
 
 def contributions_in_process(associations: list[Any]) -> list[float]:
     """The task function itself, called in each association's schema in turn; the time
-    spent computing (tracking.network_figures.contributions_for) is measured apart."""
+    spent computing (tenants.networks.contribution.contributions_for) is measured apart."""
     from django.db import connection
     from django_tenants.utils import schema_context
 
-    import tracking.network_figures as figures
-    from tenants.tasks import association_contribute_task
+    import tenants.networks.contribution as figures
+    from tenants.networks.tasks import association_contribute_task
 
     computing: list[float] = []
     real = figures.contributions_for
@@ -284,7 +285,7 @@ def contributions_with_celery(network: Any, associations: list[Any], concurrency
     from relier_platform.tasks import current_schema_task
     from relier_platform.tenancy import db
     from tenants.models import ContributionRun, NetworkPublication
-    from tenants.tasks import publication_request
+    from tenants.networks.tasks import publication_request
 
     proc = start_worker(concurrency)
     try:
@@ -329,9 +330,9 @@ def contributions_with_celery(network: Any, associations: list[Any], concurrency
 
 
 def pooling(network: Any, runs: int) -> None:
-    from tenants import disclosure
     from tenants.models import IndicatorContribution, PublishedCell
-    from tenants.publication import network_publish
+    from tenants.networks import disclosure
+    from tenants.networks.publication import network_publish
 
     contributions = IndicatorContribution.objects.count()
     times = []
@@ -367,7 +368,7 @@ def pooling(network: Any, runs: int) -> None:
                 calls[name].append(time.perf_counter() - start)
         return wrapper
 
-    import tenants.publication as publication_module
+    import tenants.networks.publication as publication_module
 
     for name in calls:  # publication imported them by name: patch them there
         setattr(publication_module, name, timing(name))
@@ -417,8 +418,8 @@ def dashboard(network: Any, coordinator: Any, runs: int) -> int:
         match = resolve(base, urlconf=settings_urlconf)
     except (Resolver404, NoReverseMatch):
         match = None
-    if match is None or not match.func.__module__.startswith("tenants.views_console"):
-        print(f"d. Dashboard: TODO — {base} does not resolve to tenants.views_console on the "
+    if match is None or not match.func.__module__.startswith("tenants.networks.console"):
+        print(f"d. Dashboard: TODO — {base} does not resolve to tenants.networks.console on the "
               "public host yet (the coordinator console is being written); nothing "
               "measured. Re-run this bench once it exists.")
         return 0
@@ -435,8 +436,8 @@ def dashboard(network: Any, coordinator: Any, runs: int) -> int:
         print(f"d. Dashboard: {base} answered {first.status_code} to the coordinator: "
               "FAILED")
         return 1
-    from tenants.indicators import CATALOGUE
     from tenants.models import NetworkPublication
+    from tenants.networks.indicators import CATALOGUE
 
     publication = NetworkPublication.objects.filter(network=network).first()
     periods = list(publication.periods) if publication else []

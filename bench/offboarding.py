@@ -3,7 +3,8 @@
     .venv/bin/python bench/offboarding.py [--cases 10000] [--interactions 100000]
 
 In a throw-away database (`relier_bench_offboarding`, the helpers of bench/provisioning.py):
-one association filled by tracking.demo.generate_activity (as bench/case_list.py), then
+one association filled by relier_platform.demo.activity.generate_activity (as bench/case_list.py),
+then
 timed: the closure export (ZIP of CSVs, with and without the pg_dump), `rotate_field_keys`
 to a new key (every encrypted value rewritten) and again (nothing to do), and the
 operator's confirmation (DROP SCHEMA). See bench/README.md.
@@ -45,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from django.test import override_settings
     from django.utils import timezone
 
-    from tenants import offboarding
-    from tenants.fieldkeys import forget_field_keys
-    from tenants.keyrotation import rotate_schema
+    from tenants.keys.fields import forget_field_keys
+    from tenants.keys.rotation import rotate_schema
     from tenants.models import Association, User
+    from tenants.offboarding import services as offboarding
 
     state = set_up(args)
     association, admin = state["association"], state["people"]["admin"][0]

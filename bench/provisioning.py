@@ -52,7 +52,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--one-connection", type=int, default=0, metavar="N",
         help="after the levels, create N more associations on ONE connection (as before "
-             "tenants.provisioning.connection_fresh) and show how the clone slows down",
+             "tenants.tenancy.provisioning.connection_fresh) and show how the clone slows down",
     )
     parser.add_argument(
         "--no-reused-connection", dest="reused_connection", action="store_false",
@@ -124,7 +124,7 @@ def drop_database(params: dict[str, Any], name: str) -> None:
 def second_factor(user: Any) -> None:
     """Give `user` a TOTP authenticator (allauth's own API), as if they had set one up.
 
-    Admins and psychologists must have a second factor (tenants/mfa.py): a bench that signs
+    Admins and psychologists must have a second factor (tenants/accounts/mfa.py): a bench that signs
     them in with force_login would otherwise be answered by the set-up page (302)."""
     from allauth.mfa.models import Authenticator
     from allauth.mfa.totp.internal.auth import TOTP
@@ -170,11 +170,11 @@ def migration_path() -> Iterator[None]:
 
 @contextlib.contextmanager
 def reused_connection() -> Iterator[None]:
-    """Provisioning as it ran before `tenants.provisioning.connection_fresh`: on whatever
+    """Provisioning as it ran before `tenants.tenancy.provisioning.connection_fresh`: on whatever
     connection the caller has, whatever its backend has cached."""
     from unittest import mock
 
-    with mock.patch("tenants.provisioning.connection_fresh", return_value=False):
+    with mock.patch("tenants.tenancy.provisioning.connection_fresh", return_value=False):
         yield
 
 
@@ -206,7 +206,7 @@ def touch_every_schema() -> tuple[int, float]:
 
 
 def create(slug: str) -> None:
-    from tenants.services import association_create
+    from tenants.tenancy.services import association_create
 
     with quiet():
         association_create(
@@ -376,7 +376,7 @@ def one_connection(count: int) -> None:
 def measure(level: int, runs: int, *, reused: bool) -> dict[str, Any]:
     """Alternate the paths, `runs` times each, so that they see the same database. The
     third one (`reused`) clones on a connection that has first read every schema."""
-    from tenants.services import schema_name_for
+    from tenants.tenancy.services import schema_name_for
 
     clone: list[float] = []
     migrate: list[float] = []
@@ -457,7 +457,7 @@ def run(args: argparse.Namespace, call_command: Callable[..., Any]) -> int:
     import django
     from django.db import connection
 
-    from tenants.services import public_tenant_ensure
+    from tenants.tenancy.services import public_tenant_ensure
 
     print(f"Relier provisioning bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     with connection.cursor() as cursor:
@@ -531,7 +531,7 @@ def run(args: argparse.Namespace, call_command: Callable[..., Any]) -> int:
         "triggers, functions, sequences and their next values, row counts and applied "
         "migrations. reused conn. = median of the clone run on a connection that has "
         "just read every table of every association schema, as it ran before "
-        "tenants.provisioning.connection_fresh.)"
+        "tenants.tenancy.provisioning.connection_fresh.)"
     )
 
     fast_enough = all(ratio >= GOAL_SPEEDUP for _, ratio, _, _ in verdicts)

@@ -9,7 +9,8 @@ case list's throughput under gunicorn, against a bare Django view running the sa
 Runs in a throw-away database (`relier_bench_request`), created before Django connects and
 dropped at the end (bench/provisioning.py's helpers). The association is filled with bulk
 SQL (INSERT … SELECT generate_series), not through the ORM: a few seconds instead of the
-minutes of tracking.demo.generate_activity. Encrypted fields get real ciphertexts, made by
+minutes of relier_platform.demo.activity.generate_activity. Encrypted fields get real ciphertexts,
+made by
 the field's own encryption once per distinct value and reused. See bench/README.md and
 bench/RESULTS.md ("3. Request path").
 """
@@ -106,7 +107,7 @@ def set_up() -> dict[str, Any]:
     from django.core.management import call_command
 
     from tenants.models import User
-    from tenants.services import association_create, membership_create, public_tenant_ensure
+    from tenants.tenancy.services import association_create, membership_create, public_tenant_ensure
 
     with quiet():
         call_command("migrate_schemas", interactive=False, verbosity=0)
@@ -148,7 +149,7 @@ def populate(schema: str, people: dict[str, list[Any]], cases: int, interactions
     from django.db import connection, transaction
     from django_tenants.utils import schema_context
 
-    from tracking.demo import _demo_custom_fields, _place_in_workflow
+    from relier_platform.demo.activity import _demo_custom_fields, _place_in_workflow
     from tracking.models import Case, Interaction
 
     names = ciphertexts(Case, "first_name", FIRST_NAMES)
@@ -294,7 +295,7 @@ def clients(association: Any, people: dict[str, list[Any]]) -> dict[str, Any]:
     from django.test import Client
     from django_tenants.utils import schema_context
 
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     made = {}
     for who, user in (("admin", people["admin"][0]), ("listener", people["listener"][0])):
@@ -415,7 +416,7 @@ def under_gunicorn(args: argparse.Namespace, host: str, cookie: str, statements:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     print(f"Relier request path bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"Machine: {machine()}; database {args.database!r} (throw-away)")

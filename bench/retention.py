@@ -4,7 +4,8 @@
                                         [--audit 500000]
 
 In a throw-away database (`relier_bench_retention`; helpers of bench/provisioning.py):
-one association filled with a year of invented activity (tracking.demo), plus `--audit`
+one association filled with a year of invented activity (relier_platform.demo.activity), plus
+`--audit`
 audit entries older than a year. Then, timed:
 
 1. the warning list of the settings page (cases archived within 30 days), today;
@@ -64,9 +65,9 @@ def run(args: argparse.Namespace) -> int:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from tenants.services import association_create, public_tenant_ensure
-    from tracking.demo import generate_activity
-    from tracking.services import retention
+    from relier_platform.demo.activity import generate_activity
+    from tenants.tenancy.services import association_create, public_tenant_ensure
+    from tracking.privacy import retention
 
     print(f"Relier retention bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
           f"{os.cpu_count()} CPU(s); {load()}")

@@ -45,7 +45,7 @@ def one_sign_up(n: int) -> tuple[float, float]:
 
     from onboarding.models import SignUp
     from onboarding.services.signup import SignUpData, signup_create, signup_enter, signup_verify
-    from tenants.services import association_host
+    from tenants.tenancy.services import association_host
 
     started = time.perf_counter()
     signup = signup_create(data=SignUpData(
@@ -75,7 +75,7 @@ def main() -> int:
         from django.core.management import call_command
 
         from relier_platform.celery import app
-        from tenants.services import public_tenant_ensure
+        from tenants.tenancy.services import public_tenant_ensure
 
         app.conf.task_always_eager = True
         print(f"Relier sign-up → workspace bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")

@@ -1,4 +1,4 @@
-"""Billing when an association closes (tenants/offboarding.py). Schema: public.
+"""Billing when an association closes (tenants/offboarding/services.py). Schema: public.
 
 A closing association's Stripe subscription is set to end with its current period (what it
 paid for stays paid, nothing more is charged); cancelling the closure undoes it. The state
@@ -12,7 +12,7 @@ from django.db import transaction
 from billing import gateway
 from billing.models import Subscription
 from tenants.models import Association, AuditEntry
-from tenants.services import audit
+from tenants.tenancy.services import audit
 
 ENDS = ("active", "trialing", "past_due", "unpaid")
 

@@ -25,8 +25,8 @@ from billing.plans import DEFAULT_PLAN, PLANS, TRIAL, plan_for_price, plan_get
 from billing.selectors import billing_state_forget, seats_used
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, User
-from tenants.outbox import enqueue
-from tenants.services import audit
+from tenants.outbox.services import enqueue
+from tenants.tenancy.services import audit
 
 
 def _changed(association_id: int) -> None:
@@ -182,7 +182,6 @@ def portal_start(*, actor: User, association: Association, nonce: str, base_url:
 def stripe_event_record(*, event: dict[str, Any]) -> StripeEvent | None:
     """Store a verified event once; the new ones are processed by a task after commit.
     Returns None for a duplicate (Stripe delivers at least once)."""
-    from billing.tasks import stripe_event_process_task
 
     with transaction.atomic():
         stored, created = StripeEvent.objects.get_or_create(
@@ -192,7 +191,7 @@ def stripe_event_record(*, event: dict[str, Any]) -> StripeEvent | None:
         if not created:
             log.info("stripe event %s received again: ignored", stored.event_id)
             return None
-        enqueue(stripe_event_process_task, args=(stored.pk,))
+        enqueue("billing.stripe_event_process_task", args=(stored.pk,))
     return stored
 
 
@@ -255,7 +254,6 @@ def stripe_events_sweep(*, batch: int = SWEEP_BATCH) -> Sweep:
     """Send again, through the outbox, the stored events whose processing has not
     succeeded; abandon those re-sent SWEEP_MAX times. Safe to run twice (and two at once):
     an event is sent at most once per due date, under a row lock."""
-    from billing.tasks import stripe_event_process_task
 
     now = timezone.now()
     sent, abandoned = 0, 0
@@ -280,7 +278,7 @@ def stripe_events_sweep(*, batch: int = SWEEP_BATCH) -> Sweep:
             event.save(update_fields=["sweeps", "next_sweep_at"])
             log.warning("stripe event %s (%s) still unprocessed: sent again (%s/%s)",
                         event.event_id, event.type, event.sweeps, SWEEP_MAX)
-            enqueue(stripe_event_process_task, args=(event.pk,))
+            enqueue("billing.stripe_event_process_task", args=(event.pk,))
             sent += 1
     return Sweep(sent=sent, abandoned=abandoned)
 
@@ -378,7 +376,6 @@ def _grace_lift(subscription_pk: int, *, reason: str) -> None:
 def subscription_seats_changed(*, association: Association) -> None:
     """Called inside the transaction that adds or removes a member: after commit, the
     Stripe quantity follows. Nothing happens for a plan not billed per member."""
-    from billing.tasks import subscription_seats_sync_task
 
     subscription = Subscription.objects.filter(
         association=association, stripe_subscription_id__isnull=False).first()
@@ -387,7 +384,7 @@ def subscription_seats_changed(*, association: Association) -> None:
     Subscription.objects.filter(pk=subscription.pk).update(
         seats_version=F("seats_version") + 1)
     pk = subscription.pk
-    enqueue(subscription_seats_sync_task, args=(pk,))
+    enqueue("billing.subscription_seats_sync_task", args=(pk,))
 
 
 def subscription_seats_sync(*, subscription_pk: int) -> Subscription:

@@ -23,7 +23,7 @@ from onboarding.importing.parsing import MAX_BYTES, MAX_ROWS, check_name_and_siz
 from onboarding.samples.make_monday_sample import SAMPLE
 from relier_platform.errors import ApplicationError
 from relier_platform.tenancy import current_schema
-from tenants.outbox import enqueue
+from tenants.outbox.services import enqueue
 from tracking.access import admin_of
 from tracking.models import ImportRun
 from tracking.permissions import Actor
@@ -103,13 +103,11 @@ def _posted_mapping(post: QueryDict) -> tuple[dict[str, str], dict[str, dict[str
 
 
 def _enqueue(actor: Actor, run: ImportRun, *, commit: bool) -> None:
-    from onboarding.tasks_import import import_commit_task, import_validate_task
-
     schema = current_schema()
     if commit:
-        enqueue(import_commit_task, args=(run.pk, schema, actor.id))
+        enqueue("onboarding.import_commit_task", args=(run.pk, schema, actor.id))
     else:
-        enqueue(import_validate_task, args=(run.pk, schema))
+        enqueue("onboarding.import_validate_task", args=(run.pk, schema))
 
 
 @require_POST

@@ -31,7 +31,7 @@ def signup_get(*, public_id: UUID) -> SignUp:
 
 # A sign-up counts as in progress for this long after its workspace was made ready: a
 # request that missed the domain just before the provisioning committed checks the sign-up
-# just after (tenants.middleware), and must still not cache "unknown".
+# just after (tenants.tenancy.middleware), and must still not cache "unknown".
 READY_SETTLING = timedelta(minutes=5)
 
 

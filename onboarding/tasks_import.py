@@ -49,7 +49,7 @@ def import_validate_task(run_id: int, schema_name: str) -> dict[str, object]:
 def import_commit_task(run_id: int, schema_name: str, user_id: int) -> dict[str, object]:
     """Write an import (all or nothing) as the admin who asked for it."""
     from onboarding.importing.services import import_commit
-    from tenants.selectors import member_list
+    from tenants.accounts.selectors import member_list
 
     _in_schema("import_commit_task", schema_name)
     membership = member_list(schema_name=schema_name).filter(user_id=user_id).first()

@@ -18,8 +18,8 @@ from onboarding.forms import AcceptForm, SignUpForm
 from onboarding.models import DPA_VERSION, TERMS_VERSION, SignUp
 from onboarding.services import invitations, signup
 from relier_platform.errors import ApplicationError
-from tenants import ratelimit
-from tenants.services import association_host
+from tenants.accounts import ratelimit
+from tenants.tenancy.services import association_host
 from tracking.access import client_ip
 
 # The session key that proves this browser verified the sign-up's address.
@@ -31,7 +31,7 @@ def _fail(form: Any, error: ApplicationError) -> None:
 
 
 def _url_on(request: HttpRequest, host: str, path: str) -> str:
-    """Same scheme and port as this request, on another host (as tenants.views.switch)."""
+    """Same scheme and port as this request, on another host (as tenants.accounts.views.switch)."""
     port = request.get_port()
     default_port = "443" if request.is_secure() else "80"
     return f"{request.scheme}://{host}{'' if port == default_port else f':{port}'}{path}"
@@ -153,7 +153,7 @@ def signup_retry(request: HttpRequest, public_id: UUID) -> HttpResponse:
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Accept an invitation on the platform site, then enter the association's space
     through a one-time pass (sessions are per host)."""
-    from tenants.handoff import handoff_create
+    from tenants.accounts.handoff import handoff_create
     from tenants.models import User
 
     try:

@@ -17,11 +17,11 @@ from onboarding.forms import InviteForm
 from onboarding.services import checklist as checklist_services
 from onboarding.services import invitations, team
 from relier_platform.errors import ApplicationError
-from tenants import ratelimit
+from tenants.accounts import ratelimit
+from tenants.accounts.security import reauthentication_check
 from tenants.models import Association, Role, User
-from tenants.security import reauthentication_check
 from tracking.access import admin_of
-from tracking.services.reassign import cases_reassign, open_case_counts
+from tracking.cases.reassign import cases_reassign, open_case_counts
 
 # Who may see what changes: asked only after a recent sign-in or re-authentication (a
 # resent invitation is a new working link into the association).

@@ -3,7 +3,7 @@
 Everything the project keeps in the cache is a copy or a hint (host → association, the
 billing state, import progress, rate-limit counters): the database stays the reference.
 Django's own RedisCache raises when Redis cannot be reached, so a stopped Redis would turn
-every page into a 500 (the host look-up of tenants.middleware runs on every request). This
+every page into a 500 (the host look-up of tenants.tenancy.middleware runs on every request). This
 backend is the same class, except that a Redis that cannot be reached (refused, reset,
 timed out, still loading its data) behaves like an empty cache that keeps nothing: reads
 miss, so callers fall back to the database; writes and deletes are dropped; each failure

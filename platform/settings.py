@@ -50,7 +50,7 @@ SHARED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "django_htmx",
-    # Sign-in failures and lockouts (tenants/lockout.py): one count for every host.
+    # Sign-in failures and lockouts (tenants/accounts/lockout.py): one count for every host.
     "axes",
 ]
 TENANT_APPS = [
@@ -70,7 +70,7 @@ ROOT_URLCONF = "relier_platform.urls_tenant"
 # New associations are cloned from this migrated schema instead of running migrations.
 TENANT_BASE_SCHEMA = "relier_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
-GET_EXECUTOR_FUNCTION = "tenants.migration.get_executor"
+GET_EXECUTOR_FUNCTION = "tenants.tenancy.migration.get_executor"
 # Set the search_path once per schema change, not before every query.
 TENANT_LIMIT_SET_CALLS = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -84,21 +84,21 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tenants.middleware.TenantMiddleware",
+    "tenants.tenancy.middleware.TenantMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "tenants.security.SessionTimeoutMiddleware",
+    "tenants.accounts.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tenants.middleware.MembershipMiddleware",
-    "tenants.mfa.SecondFactorRequiredMiddleware",
+    "tenants.tenancy.middleware.MembershipMiddleware",
+    "tenants.accounts.mfa.SecondFactorRequiredMiddleware",
     "billing.middleware.ReadOnlyMiddleware",
-    "tenants.middleware_offboarding.ClosingMiddleware",
+    "tenants.offboarding.middleware.ClosingMiddleware",
     # Last, as axes asks: turns a lockout into the French lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -114,7 +114,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "tenants.context_processors.workspace",
+                "tenants.tenancy.context_processors.workspace",
                 "billing.context_processors.billing",
             ],
         },
@@ -143,7 +143,7 @@ DATABASES = {
     }
 }
 # A connection that has served this many schemas is closed after the request or task (its
-# PostgreSQL caches grow with each schema): tenants/connection_cap.py. 0: no cap.
+# PostgreSQL caches grow with each schema): tenants/tenancy/connection_cap.py. 0: no cap.
 DATABASE_CONN_MAX_SCHEMAS = env.int("DATABASE_CONN_MAX_SCHEMAS", default=100)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -180,7 +180,7 @@ CELERY_BEAT_SCHEDULE = {
                             "schedule": crontab(hour=2, minute=30)},
     "retention": {"task": "tracking.retention_all_task",
                   "schedule": crontab(hour=3, minute=15)},
-    # Tasks pages asked for while the broker was down (tenants/outbox.py).
+    # Tasks pages asked for while the broker was down (tenants/outbox/services.py).
     "outbox-flush": {"task": "tenants.outbox_flush_task",
                      "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
@@ -239,12 +239,12 @@ ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "optional"
-ACCOUNT_ADAPTER = "tenants.adapters.AccountAdapter"
+ACCOUNT_ADAPTER = "tenants.accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = False
 LOGIN_REDIRECT_URL = "/"
 # Behind N reverse proxies, the client's address is the N-th from the right in
-# X-Forwarded-For (allauth's rate limits, axes and tenants/ratelimit.py all read it so).
+# X-Forwarded-For (allauth's rate limits, axes and tenants/accounts/ratelimit.py all read it so).
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("RELIER_TRUSTED_PROXY_COUNT", default=0)
 # allauth's own limits (per address, per account or per e-mail sent); refusals render
 # templates/429.html. Failed sign-ins are counted by axes alone (below), not here too.
@@ -259,7 +259,7 @@ ACCOUNT_RATE_LIMITS = {
     "manage_email": "10/m/user",
 }
 
-# --- Lockout after repeated failures (django-axes; tenants/lockout.py says why each) ---
+# --- Lockout after repeated failures (django-axes; tenants/accounts/lockout.py says why each) ---
 AXES_FAILURE_LIMIT = 5  # failures on one account
 RELIER_LOCKOUT_IP_LIMIT = 20  # failures from one address, on any accounts
 AXES_COOLOFF_TIME = timedelta(minutes=15)
@@ -269,16 +269,16 @@ AXES_RESET_ON_SUCCESS = True
 # during the lockout neither count nor extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_USERNAME_FORM_FIELD = "email"
-AXES_USERNAME_CALLABLE = "tenants.lockout.username_of"
-AXES_CLIENT_IP_CALLABLE = "tenants.lockout.client_ip"
-AXES_HANDLER = "tenants.lockout.LockoutHandler"
-AXES_LOCKOUT_CALLABLE = "tenants.lockout.lockout_response"
+AXES_USERNAME_CALLABLE = "tenants.accounts.lockout.username_of"
+AXES_CLIENT_IP_CALLABLE = "tenants.accounts.lockout.client_ip"
+AXES_HANDLER = "tenants.accounts.lockout.LockoutHandler"
+AXES_LOCKOUT_CALLABLE = "tenants.accounts.lockout.lockout_response"
 AXES_HTTP_RESPONSE_CODE = 429
 # Successful sign-ins are not logged by axes (personal data kept for nothing).
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
 
-# --- Account security (tenants/mfa.py, tenants/security.py) ---
+# --- Account security (tenants/accounts/mfa.py, tenants/accounts/security.py) ---
 # A second factor (TOTP + recovery codes) is offered to everyone, required of admins,
 # psychologists and operators. Changing a factor or the password ends the other sessions.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -292,7 +292,7 @@ SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 *
 LOGIN_URL = "account_login"
 
 # Cookies are host-only (no Domain attribute): a session opened on one association's host
-# is sent nowhere else. The hand-off between associations is tenants/handoff.py.
+# is sent nowhere else. The hand-off between associations is tenants/accounts/handoff.py.
 SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
@@ -373,7 +373,7 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_PRICE_MONTHLY = env.str("STRIPE_PRICE_MONTHLY", default="")
 STRIPE_PRICE_YEARLY = env.str("STRIPE_PRICE_YEARLY", default="")
 
-# --- Offboarding (tenants/offboarding.py): closing an association is confirmed by an
+# --- Offboarding (tenants/offboarding/services.py): closing an association is confirmed by an
 # operator no sooner than this many days after the request; exports are written here. ---
 CLOSURE_GRACE_DAYS = env.int("RELIER_CLOSURE_GRACE_DAYS", default=30)
 OFFBOARDING_EXPORT_DIR = Path(env.str("RELIER_EXPORT_DIR", default="") or

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from relier_platform import views
-from tenants import views_console
+from tenants.networks import console as views_console
 
 # Operators sign in through allauth (password, then their TOTP code), never through the
 # Django admin's own form, which knows nothing of second factors.

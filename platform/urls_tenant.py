@@ -3,8 +3,8 @@
 from django.urls import include, path
 
 from relier_platform import views
-from tenants import views as tenant_views
-from tracking import views as tracking_views
+from tenants.accounts import views as tenant_views
+from tracking.cases import views as tracking_views
 
 urlpatterns = [
     path("", tracking_views.home, name="home"),

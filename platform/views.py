@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from relier_platform import health
-from tenants.published import is_coordinator
+from tenants.networks.selectors import is_coordinator
 
 
 def landing(request: HttpRequest) -> HttpResponse:

@@ -63,9 +63,9 @@ class AssociationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Confirmer la fermeture (après le délai de grâce)"))
     def closure_confirm(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
-        """Second confirmation (tenants/offboarding.py): the operator retypes each address
+        """Second confirmation (tenants/offboarding/services.py): the operator retypes each address
         on an intermediate page; each association is confirmed on its own."""
-        from tenants.offboarding import association_closure_confirm
+        from tenants.offboarding.services import association_closure_confirm
 
         associations = list(queryset.order_by("slug"))
         if request.POST.get("retype_submitted") != "1":
@@ -156,7 +156,7 @@ class OutboxWaitingFilter(admin.SimpleListFilter):
 
 @admin.register(OutboxTask)
 class OutboxTaskAdmin(ReadOnlyAdmin):
-    """What waits for Redis (tenants/outbox.py), read-only: `manage.py outbox_flush` or
+    """What waits for Redis (tenants/outbox/services.py), read-only: `manage.py outbox_flush` or
     the next minute's beat sends it."""
 
     list_display = ("created_at", "task_name", "schema_name", "sent_at", "attempts",

@@ -12,6 +12,6 @@ class TenantsConfig(AppConfig):
     def ready(self) -> None:
         # Connect the receivers stamping a session's start (session timeouts) and closing
         # a database connection once it has served too many schemas (its caches grow).
-        from tenants import connection_cap, security  # noqa: F401
+        from tenants.tenancy import connection_cap
 
         connection_cap.connect_celery()

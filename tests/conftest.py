@@ -22,7 +22,7 @@ from django_tenants.utils import schema_context
 
 from relier_platform.tenancy import db
 from tenants.models import Association, Role, User
-from tenants.services import (
+from tenants.tenancy.services import (
     association_create,
     association_host,
     membership_create,
@@ -105,7 +105,7 @@ class SentTask:
 
 @pytest.fixture
 def tasks_sent(monkeypatch: pytest.MonkeyPatch) -> list[SentTask]:
-    """What the outbox (tenants/outbox.py) hands to the broker, recorded instead of sent,
+    """What the outbox (tenants/outbox/services.py) hands to the broker, recorded instead of sent,
     for tests with no worker."""
     return record_sends(monkeypatch)
 
@@ -167,7 +167,7 @@ def signed_in(user: User, association: Association | None = None, *,
     """A client signed in on one host: its session is stored in that host's schema.
 
     As if the person had just signed in with their password and a TOTP code: they get an
-    authenticator (tenants/mfa.py requires one of admins and psychologists) and the
+    authenticator (tenants/accounts/mfa.py requires one of admins and psychologists) and the
     session records both proofs, as allauth's sign-in does (a sensitive action right after
     it needs no re-authentication). `second_factor=False`: a password-only sign-in of
     someone without an authenticator."""

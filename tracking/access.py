@@ -1,6 +1,6 @@
 """Views declare what they need as data: `@requires(Capability.X)`. The actor is the
 signed-in person with the role of their membership in this association (set on the
-request by tenants.middleware.MembershipMiddleware)."""
+request by tenants.tenancy.middleware.MembershipMiddleware)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from tenants.lockout import client_ip
+from tenants.accounts.lockout import client_ip
 from tracking.permissions import Actor, Capability
 
 # The client's address for audit entries: the same reading as lockouts and rate limits

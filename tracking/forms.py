@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -9,8 +10,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenants import selectors as tenant_selectors
-from tracking import selectors
+from relier_platform.errors import ApplicationError
+from tenants.accounts import selectors as tenant_selectors
+from tracking.fields import services as custom_fields
+from tracking.interactions import selectors
+from tracking.lists import selectors as list_selectors
 from tracking.models import (
     AttendanceStatus,
     CaseRole,
@@ -27,7 +31,6 @@ from tracking.models import (
     PicklistItem,
     PicklistKind,
 )
-from tracking.services import custom_fields
 
 
 def _choice_options(field: CustomField, held: Any) -> list[tuple[str, str]]:
@@ -87,7 +90,7 @@ class CustomFieldsMixin:
 
 
 def _items(kind: str) -> Any:
-    return selectors.picklist(kind)
+    return list_selectors.picklist(kind)
 
 
 class DateInput(forms.DateInput):
@@ -318,3 +321,27 @@ class GrantForm(StaffChoiceMixin, forms.Form):
 class LinkForm(forms.Form):
     code = forms.CharField(label=_("Numéro du dossier lié"), max_length=12)
     note = forms.CharField(label=_("Nature du lien"), max_length=200, required=False)
+
+
+# --- What every view of tracking does with a request's values and a service's refusal ----
+
+
+def as_int(value: Any) -> int | None:
+    """A query or form value as an integer, or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def as_date(value: Any) -> date | None:
+    """An ISO date from a query or form value, or None."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def add_error(form: Any, error: ApplicationError) -> None:
+    """Show a service's refusal on the form: on its field when the form has it."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)

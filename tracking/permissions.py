@@ -36,7 +36,7 @@ class Capability(StrEnum):
     FIGURES_READ = "figures_read"
     # See the activity figures' small counts as they are. Without it (the read-only role: a
     # board member, a funder's observer), counts from 1 to 10 are shown "< 11"
-    # (tracking/figures_shown.py).
+    # (tracking/figures/shown.py).
     FIGURES_EXACT = "figures_exact"
     EXPORT = "export"
     AUDIT_READ = "audit_read"
@@ -110,7 +110,7 @@ def clinical_columns() -> dict[str, tuple[str, ...]]:
     return dict(sorted(found.items()))
 
 
-# Archived cases (tracking/services/retention.py) are outside every list, search, form and
+# Archived cases (tracking/privacy/retention.py) are outside every list, search, form and
 # export: only the retention pages reach them, for CASE_ARCHIVED_READ.
 NOT_ARCHIVED = Q(archived_at__isnull=True)
 

@@ -1,6 +1,6 @@
 """Every row of the file checked and turned into what a case would hold, without writing.
 
-The checks are those of the case services (`tracking.services.cases`, `validation`,
+The checks are those of the case services (`tracking.cases.services`, `validation`,
 `custom_fields.clean_values` for custom fields), applied row by row so that every problem
 of the file is reported at once: row number as in the file, column, value, message.
 
@@ -46,9 +46,10 @@ from onboarding.importing.targets import (
 )
 from relier_platform.errors import ApplicationError
 from relier_platform.tenancy import current_schema
-from tenants import selectors as tenant_selectors
+from tenants.accounts import selectors as tenant_selectors
+from tracking import validation
+from tracking.fields import services as custom_fields
 from tracking.models import Case, CustomFieldTarget, Partner, PicklistItem, Stage
-from tracking.services import custom_fields, validation
 
 MAX_STORED_ERRORS = 1000
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

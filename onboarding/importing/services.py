@@ -39,6 +39,7 @@ from onboarding.importing.targets import (
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import current_schema
 from tenants.models import Role
+from tracking.audit.services import audit_record
 from tracking.models import (
     AuditLog,
     Case,
@@ -50,7 +51,6 @@ from tracking.models import (
     StageChange,
 )
 from tracking.permissions import Actor
-from tracking.services.audit import audit_record
 
 # Up to this many rows the dry run and the commit run within the request; larger files
 # go through a Celery task and a progress page.

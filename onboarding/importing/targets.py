@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from onboarding.importing.parsing import fold
+from tracking.fields.services import field_list
 from tracking.models import (
     CaseRole,
     CustomField,
@@ -22,7 +23,6 @@ from tracking.models import (
     Stage,
     WorkflowVersion,
 )
-from tracking.services.custom_fields import field_list
 
 IGNORE = ""
 CUSTOM_PREFIX = "cf_"

@@ -1,2 +1,6 @@
-"""Writes of onboarding (schema: public): sign-up and provisioning, invitations, the
-team, the first-run checklist. One module per subject."""
+"""Writes of onboarding: sign-up, provisioning a signed-up association, invitations, team
+changes, tokens, the checklist.
+
+Schema: public (and the new association's schema while provisioning it).
+May import: relier_platform's core, tenants (models, tenancy, accounts, outbox), billing,
+tracking's services for a team member's hand-over."""

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from onboarding.models import Checklist
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, User
-from tenants.services import audit
+from tenants.tenancy.services import audit
 
 # Steps whose "done" an admin may state ("the ready template suits us").
 CONFIRMABLE = ("workflow", "picklists")

@@ -24,7 +24,7 @@ from onboarding.services.signup import _email, _name, password_check
 from onboarding.services.tokens import token_hash, token_new
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, Role, User
-from tenants.services import audit, membership_create, site_url
+from tenants.tenancy.services import audit, membership_create, site_url
 
 INVITATION_VALIDITY = timedelta(days=7)
 

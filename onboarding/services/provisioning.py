@@ -20,8 +20,8 @@ from onboarding.models import Checklist, SignUp
 from relier_platform.errors import ApplicationError
 from relier_platform.tenancy import db
 from tenants.models import User
-from tenants.provisioning import connection_fresh
-from tenants.services import association_create, audit
+from tenants.tenancy.provisioning import connection_fresh
+from tenants.tenancy.services import association_create, audit
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def signup_fail(*, signup_id: int, message: str) -> None:
 
 def signup_provision(*, signup_id: int) -> SignUp:
     # Before any transaction: the cloning below runs on a new backend, not on one with
-    # the caches of every schema this worker has served (tenants.provisioning).
+    # the caches of every schema this worker has served (tenants.tenancy.provisioning).
     connection_fresh()
     if db().schema_name != "public":
         db().set_schema_to_public()

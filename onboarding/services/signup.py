@@ -29,8 +29,8 @@ from onboarding.models import DPA_VERSION, HOLDING, TERMS_VERSION, SignUp
 from onboarding.services.tokens import token_hash, token_new
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import db
-from tenants.outbox import enqueue
-from tenants.services import audit, site_url, validate_slug
+from tenants.outbox.services import enqueue
+from tenants.tenancy.services import audit, site_url, validate_slug
 
 VERIFICATION_VALIDITY = timedelta(hours=48)
 # An unverified sign-up older than this no longer holds its identifier and address.
@@ -220,7 +220,6 @@ def signup_for_token(*, token: str) -> SignUp:
 
 def signup_verify(*, token: str) -> SignUp:
     """Mark the address verified (once) and enqueue the provisioning."""
-    from onboarding.tasks import signup_provision_task
 
     with transaction.atomic():
         found = signup_for_token(token=token)
@@ -232,7 +231,7 @@ def signup_verify(*, token: str) -> SignUp:
         signup.save(update_fields=["status", "email_verified_at"])
         audit("signup.verified", signup_id=signup.pk)
         signup_id = signup.pk
-        enqueue(signup_provision_task, args=(signup_id,))
+        enqueue("onboarding.signup_provision_task", args=(signup_id,))
     return signup
 
 
@@ -259,7 +258,6 @@ def signup_resend(*, public_id: UUID) -> SignUp:
 
 def signup_retry(*, public_id: UUID) -> SignUp:
     """Provision again after a failure (nothing was left behind by the failed run)."""
-    from onboarding.tasks import signup_provision_task
 
     with transaction.atomic():
         signup = SignUp.objects.select_for_update().filter(public_id=public_id).first()
@@ -277,16 +275,16 @@ def signup_retry(*, public_id: UUID) -> SignUp:
                 code=ErrorCode.SLUG_TAKEN) from None
         audit("signup.retried", signup_id=signup.pk)
         signup_id = signup.pk
-        enqueue(signup_provision_task, args=(signup_id,))
+        enqueue("onboarding.signup_provision_task", args=(signup_id,))
     return signup
 
 
 def signup_enter(*, public_id: UUID) -> tuple[str, str]:
-    """Host and path of the one-time pass into the ready workspace (tenants.handoff), for
+    """Host and path of the one-time pass into the ready workspace (tenants.accounts.handoff), for
     the browser that verified the address; a second use gets the workspace's sign-in
     page."""
-    from tenants.handoff import handoff_create
-    from tenants.services import association_host
+    from tenants.accounts.handoff import handoff_create
+    from tenants.tenancy.services import association_host
 
     with transaction.atomic():
         signup = (SignUp.objects.select_for_update(of=("self",))

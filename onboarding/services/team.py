@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 from billing.services import subscription_seats_changed
 from onboarding.services.invitations import _lock_association, _role, seat_check
 from relier_platform.errors import ApplicationError, ErrorCode
+from tenants.accounts.security import sessions_end
 from tenants.models import Membership, Role, User
-from tenants.security import sessions_end
-from tenants.services import audit, membership_deactivate
+from tenants.tenancy.services import audit, membership_deactivate
 
 
 def _last_admin_guard(membership: Membership) -> None:

@@ -1,4 +1,4 @@
-"""Closing an association (tenants/offboarding.py) ends its Stripe subscription with the
+"""Closing an association (tenants/offboarding/services.py) ends its Stripe subscription with the
 current period; cancelling the closure lets it go on. Against localstripe."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from billing.closure import subscription_closure_sync
-from tenants import offboarding
 from tenants.models import AuditEntry
+from tenants.offboarding import services as offboarding
 from tests.billing.conftest import Prices, remote
 from tests.billing.test_webhooks import subscribe
 from tests.conftest import World

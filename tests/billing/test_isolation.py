@@ -8,7 +8,7 @@ from django.test import Client
 
 from billing.models import Payer, Subscription
 from tenants.models import Network, User
-from tenants.services import network_coordinator_add
+from tenants.networks.services import network_coordinator_add
 from tests.conftest import World, host_client, signed_in
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from psycopg.conninfo import make_conninfo
 from billing.models import StripeEvent, Subscription
 from billing.services import subscription_create
 from tenants.models import Association
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 from tests.billing.conftest import (
     GOOD_CARD,
     WEBHOOK_SECRET,

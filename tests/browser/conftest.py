@@ -123,7 +123,7 @@ def unlabelled_fields(page: Any) -> list[str]:
 
 def sign_in(page: Any, live_url: str, host: str, email: str, password: str = PASSWORD) -> None:
     """Sign in through the real forms, from the host's home page; then the second factor
-    (tenants/mfa.py): type the code of an authenticator set up earlier in this run, or set
+    (tenants/accounts/mfa.py): type the code of an authenticator set up earlier in this run, or set
     one up as its owner would — the page shows the secret an app would scan. Ends on the
     host's home page."""
     page.goto(url(live_url, host, "/"))

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 
 from tenants.models import Association, Network
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 from tests.browser.conftest import sign_in, url
 from tests.browser.test_tracking_pages import check_page, submit
 from tests.conftest import PASSWORD, World

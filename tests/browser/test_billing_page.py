@@ -18,7 +18,7 @@ from billing.models import StripeEvent, Subscription
 from billing.selectors import billing_state_forget
 from billing.services import stripe_event_process
 from tenants.models import Association
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 from tests.billing.conftest import (  # noqa: F401 (fixtures)
     GOOD_CARD,
     WEBHOOK_SECRET,

@@ -12,10 +12,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.models import Network, NetworkCoordinator, User
-from tenants.networks import network_join
-from tenants.publication import data_cutoff, network_publish
-from tenants.services import association_create
-from tenants.tasks import association_contribute_task
+from tenants.networks.publication import data_cutoff, network_publish
+from tenants.networks.services import network_join
+from tenants.networks.tasks import association_contribute_task
+from tenants.tenancy.services import association_create
 from tests.browser.conftest import sign_in, url
 from tests.browser.test_tracking_pages import check_page
 from tests.conftest import PASSWORD, World

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from tenants.models import Role, User
-from tenants.services import membership_create
+from tenants.tenancy.services import membership_create
 from tests.browser.conftest import screenshot, sign_in, url
 from tests.conftest import PASSWORD, World
 

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from onboarding.samples.make_monday_sample import SAMPLE
 from tenants.models import Association
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 from tests.browser.conftest import sign_in, url
 from tests.browser.test_tracking_pages import check_page, submit
 from tests.conftest import PASSWORD, World

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.models import Role, User
-from tenants.services import membership_create
+from tenants.tenancy.services import membership_create
 from tests.browser.conftest import screenshot, sign_in, unlabelled_fields, url
 from tests.conftest import PASSWORD, World
 from tests.tracking.factories import actor, item, log_interaction, make_case
@@ -60,8 +60,9 @@ def _member(world: World, email: str, role: str) -> User:
 @pytest.fixture(scope="module")
 def seed(world: World, django_db_blocker: Any) -> Seed:
     """Committed data the live server can read, created once (looked up by its values)."""
+    from tracking.groups import services as groups
+    from tracking.interactions import directory
     from tracking.models import Case, ExchangeGroup, Partner
-    from tracking.services import directory, groups
 
     admin = world.acme_members["admin"]
     admin_actor = actor(admin, "admin")

@@ -17,9 +17,10 @@ from onboarding.importing.parsing import MAX_ROWS
 from onboarding.samples.make_monday_sample import SAMPLE, build
 from relier_platform.errors import ApplicationError
 from tenants.models import Role, User
-from tenants.services import membership_create
+from tenants.tenancy.services import membership_create
 from tests.conftest import World
 from tests.tracking.factories import actor, item
+from tracking.fields import services as custom_fields
 from tracking.models import (
     AuditLog,
     Case,
@@ -29,7 +30,6 @@ from tracking.models import (
     PicklistItem,
     StageChange,
 )
-from tracking.services import custom_fields
 
 pytestmark = pytest.mark.django_db
 SCHEMA = "a_acme"
@@ -440,12 +440,12 @@ def test_xlsx_formula_cells_and_formula_like_text_are_refused(world: World) -> N
 
 
 def test_exported_case_files_never_carry_live_formulas(world: World) -> None:
-    """Exports (tracking/exports.py) neutralise text that a spreadsheet would run, even
+    """Exports (tracking/figures/exports.py) neutralise text that a spreadsheet would run, even
     when it was typed in a form rather than imported."""
     from openpyxl import load_workbook
 
     from tests.tracking.factories import make_case
-    from tracking.exports import cases_csv, cases_xlsx
+    from tracking.figures.exports import cases_csv, cases_xlsx
 
     make_case(world.acme, world.acme_members["admin"], town='=HYPERLINK("http://x","y")')
     with schema_context(SCHEMA):

@@ -12,7 +12,7 @@ from django_tenants.utils import schema_context
 from onboarding.importing import services
 from onboarding.samples.make_monday_sample import SAMPLE
 from tenants.models import Network, Role, User
-from tenants.services import network_coordinator_add
+from tenants.networks.services import network_coordinator_add
 from tests.conftest import SentTask, World, host_client, signed_in
 from tests.tracking.factories import actor
 from tracking.models import AuditLog, Case, ImportRun

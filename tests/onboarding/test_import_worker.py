@@ -17,7 +17,7 @@ from django_tenants.utils import schema_context
 from onboarding.importing import services
 from onboarding.tasks_import import import_commit_task, import_validate_task
 from tenants.models import Association
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World
 from tracking.models import Case, ImportRun
 from tracking.permissions import Actor

@@ -16,7 +16,7 @@ from onboarding.models import Invitation
 from onboarding.services import invitations as svc
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, User
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tests.onboarding.helpers import last_link
 
@@ -204,7 +204,7 @@ def test_accept_page_creates_the_account_and_hands_off_to_the_workspace(
     home = acme.get(response["Location"].split("relier.test", 1)[1], follow=True)
     assert home.status_code == 200
     # In the workspace, a psychologist is first asked to set up a second factor
-    # (tenants/mfa.py), after typing the password again (a pass between hosts is no proof).
+    # (tenants/accounts/mfa.py), after typing the password again (a pass between hosts is no proof).
     assert [url for url, _status in home.redirect_chain] == [
         "/", "/accounts/2fa/totp/activate/",
         "/accounts/reauthenticate/?next=%2Faccounts%2F2fa%2Ftotp%2Factivate%2F"]

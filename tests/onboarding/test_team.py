@@ -14,12 +14,12 @@ from onboarding.models import Checklist
 from onboarding.services import team
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import AuditEntry, Membership, Network, User
-from tenants.services import network_coordinator_add
+from tenants.networks.services import network_coordinator_add
 from tests.conftest import World, host_client, signed_in
 from tests.tracking.factories import make_case
+from tracking.cases.reassign import cases_reassign
 from tracking.models import AuditLog, Case
 from tracking.permissions import Actor
-from tracking.services.reassign import cases_reassign
 
 pytestmark = pytest.mark.django_db
 

@@ -65,8 +65,8 @@ def main() -> None:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from tenants.services import association_create, association_host, public_tenant_ensure
-    from tracking.demo import generate_activity
+    from relier_platform.demo.activity import generate_activity
+    from tenants.tenancy.services import association_create, association_host, public_tenant_ensure
     from tracking.models import Case, Interaction, PicklistItem
     from tracking.permissions import Actor
 
@@ -77,7 +77,7 @@ def main() -> None:
     schema, admin = created.association.schema_name, created.admin
     generate_activity(schema_name=schema, cases=40, interactions=120, seed=8,
                       staff_ids_by_role={"admin": [admin.pk]})
-    # Admins must have a second factor (tenants/mfa.py): give this one a TOTP, as the
+    # Admins must have a second factor (tenants/accounts/mfa.py): give this one a TOTP, as the
     # tests' signed_in() does, so that the form is not answered by the set-up page.
     from tests.conftest import totp_give
 

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation.reloader import translation_file_changed
 
 from relier_platform.errors import ApplicationError, ErrorCode
-from tenants.services import validate_slug
+from tenants.tenancy.services import validate_slug
 from tests.conftest import World, host_client
 
 ENGLISH_PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"

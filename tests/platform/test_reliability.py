@@ -320,7 +320,7 @@ def test_redis_down_pages_that_start_tasks_succeed_and_their_tasks_run_once_it_i
     site: Site,
 ) -> None:
     """A large import committed and a referral sent while Redis is down: both pages answer
-    as usual, their tasks wait in the outbox (tenants/outbox.py), and a worker that
+    as usual, their tasks wait in the outbox (tenants/outbox/services.py), and a worker that
     connects once Redis is back sends and runs them — each once."""
     run_id, rows = site.info["large_import"], site.info["large_import_rows"]
     referrals = site.query("SELECT count(*) FROM tracking_referral")[0][0]

@@ -43,8 +43,8 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
 
 def _network_csvs() -> dict[str, list[list[str]]]:
     """The coordinator's CSV of every school year the demo network publishes."""
-    from tenants import published
     from tenants.models import Network
+    from tenants.networks import selectors as published
 
     network = Network.objects.get(name="Réseau Relier (démo)")
     publication = published.last_publication(network)
@@ -58,7 +58,7 @@ def _assert_the_demo_network_survives_a_solver(first: dict[str, list[list[str]]]
     """Issue #16 on the demo: the LP attacker of the tests, on each school year alone and
     on the two publications of the two runs together (nothing changed between them: every
     cell is one unknown in both)."""
-    from tenants.disclosure import protection_width_floor
+    from tenants.networks.disclosure import protection_width_floor
     from tests.tenants.lp_attacker import Attack, Csv, _shared, width
 
     assert set(first) == set(second)

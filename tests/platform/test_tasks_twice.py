@@ -42,7 +42,6 @@ from freezegun import freeze_time
 from onboarding.importing import services as importing
 from onboarding.tasks_import import import_commit_task, import_validate_task
 from relier_platform.tenancy import current_schema
-from tenants import tasks as tenant_tasks
 from tenants.models import (
     AuditEntry,
     ContributionRun,
@@ -52,15 +51,17 @@ from tenants.models import (
     PublishedCell,
     PublishedStatistic,
 )
-from tenants.networks import network_join
+from tenants.networks import tasks as tenant_tasks
+from tenants.networks.services import network_join
 from tests.conftest import World, host_client
 from tests.tenants.conftest import PERIOD, Member, _cases, _member
 from tests.tracking.factories import actor, make_case
 from tests.tracking.test_referral import FORM
-from tracking import tasks as tracking_tasks
-from tracking import tasks_retention
+from tracking.cases import tasks as tracking_tasks
 from tracking.models import AuditLog, Case, ImportRun, OverdueReminder, Referral
-from tracking.services.retention import months_before
+from tracking.privacy import tasks as tasks_retention
+from tracking.privacy.retention import months_before
+from tracking.workflows import tasks as workflows_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -115,13 +116,13 @@ def test_the_reminders_job_run_twice_reminds_once_per_overdue_case(
 
     def at_once(schema: str) -> None:
         ran.append((schema, current_schema(),
-                    tracking_tasks.overdue_reminders_task.run(schema)))
+                    workflows_tasks.overdue_reminders_task.run(schema)))
 
-    monkeypatch.setattr(tracking_tasks.overdue_reminders_task, "delay", at_once)
+    monkeypatch.setattr(workflows_tasks.overdue_reminders_task, "delay", at_once)
     with django_capture_on_commit_callbacks(execute=True):
-        assert tracking_tasks.overdue_reminders_all_task.run() == 2
+        assert workflows_tasks.overdue_reminders_all_task.run() == 2
     with django_capture_on_commit_callbacks(execute=True):
-        assert tracking_tasks.overdue_reminders_all_task.run() == 2
+        assert workflows_tasks.overdue_reminders_all_task.run() == 2
     assert ran == [("a_acme", "a_acme", 1), ("a_beta", "a_beta", 0),
                    ("a_acme", "a_acme", 0), ("a_beta", "a_beta", 0)]
     assert len(mail.outbox) == 1
@@ -131,7 +132,7 @@ def test_the_reminders_job_run_twice_reminds_once_per_overdue_case(
         assert OverdueReminder.objects.filter(case=case).count() == 1
 
 
-# --- tracking/tasks_retention.py -----------------------------------------------------------
+# --- tracking/privacy/tasks.py -----------------------------------------------------------
 
 
 def test_the_retention_job_run_twice_the_same_night_archives_once(

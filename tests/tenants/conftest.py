@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.models import Association, Network, PublishedCell, User
-from tenants.networks import network_join
-from tenants.services import association_create
-from tenants.tasks import association_contribute_task
+from tenants.networks.services import network_join
+from tenants.networks.tasks import association_contribute_task
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World
 from tests.tracking.factories import item, make_case
 from tracking.school_year import school_year_label, school_year_of

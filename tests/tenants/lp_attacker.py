@@ -1,6 +1,6 @@
 """An outside statistician with a linear-programming solver, attacking the network CSV.
 
-Written for the tests, independently of tenants/disclosure_audit.py (scipy's `linprog`,
+Written for the tests, independently of tenants/networks/disclosure_audit.py (scipy's `linprog`,
 its own reading of the CSV, its own list of what the tables share). It reads only what a
 coordinator downloads — and, where a check needs it, the true pooled values the test
 itself generated (to know which cells did not change between two publications, as an

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.sessions.backends.db import SessionStore
 
 from tenants.models import Membership
-from tenants.services import membership_deactivate
+from tenants.tenancy.services import membership_deactivate
 from tests.conftest import PASSWORD, World, host_client, signed_in
 
 pytestmark = pytest.mark.django_db

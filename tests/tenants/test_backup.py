@@ -17,12 +17,12 @@ from django.db import connection
 from django_tenants.utils import schema_context, schema_exists
 
 from relier_platform.tenancy import db
-from tenants.backup import manifest_path
 from tenants.models import Association, Domain, Membership, User
-from tenants.services import association_create, association_host
+from tenants.offboarding.backup import manifest_path
+from tenants.tenancy.services import association_create, association_host
 from tests.conftest import PASSWORD, World
+from tracking.cases.services import CaseData, case_create
 from tracking.models import Case
-from tracking.services.cases import CaseData, case_create
 
 SLUG = "sauvegarde"
 SCHEMA = "a_sauvegarde"

@@ -1,5 +1,5 @@
 """A database connection that has served DATABASE_CONN_MAX_SCHEMAS schemas is replaced after
-its request (tenants/connection_cap.py): PostgreSQL caches per schema grow otherwise.
+its request (tenants/tenancy/connection_cap.py): PostgreSQL caches per schema grow otherwise.
 
 These tests run outside the per-test transaction (the cap never closes a connection inside
 one), on the session's real PostgreSQL test database; they only read, apart from the
@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.test import Client, override_settings
 from django_tenants.utils import schema_context
 
-from tenants.connection_cap import schemas_served
+from tenants.tenancy.connection_cap import schemas_served
 from tests.conftest import World, signed_in
 
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tenants.models import AuditEntry, Network, NetworkCoordinator, User
-from tenants.publication import network_publish
+from tenants.networks.publication import network_publish
 from tests.conftest import World, host_client, signed_in
 from tests.tenants.conftest import PERIOD, SECRET_NAME, SECRET_TOWN, Member, _contribute
 
@@ -175,8 +175,8 @@ def test_a_coordinator_asks_for_a_publication_now(published_network: Network,
 
 
 def test_every_suppression_reason_has_its_note() -> None:
-    from tenants.disclosure import Reason
-    from tenants.published import reason_note
+    from tenants.networks.disclosure import Reason
+    from tenants.networks.selectors import reason_note
 
     notes = {reason: reason_note(reason, 11) for reason in Reason}
     assert notes[Reason.SMALL] == "effectif de 1 à 10, affiché « < 11 »"

@@ -153,7 +153,7 @@ def test_bad_name_or_email_is_refused(world: World, name: str, email: str, messa
 def test_failure_late_in_provisioning_leaves_nothing_behind(world: World) -> None:
     """The membership insert fails after schema, domain and account were written."""
     before = _snapshot()
-    with mock.patch("tenants.services.Membership.objects.create",
+    with mock.patch("tenants.tenancy.services.Membership.objects.create",
                     side_effect=RuntimeError("panne simulée")), pytest.raises(RuntimeError):
         call_command("create_association", slug="zeta", name="Zeta",
                      admin_email="nouvelle@zeta.example", stdout=StringIO())
@@ -164,7 +164,7 @@ def test_failure_late_in_provisioning_leaves_nothing_behind(world: World) -> Non
 
 def test_slug_error_is_english_when_english_is_chosen(world: World) -> None:
     from relier_platform.errors import ApplicationError
-    from tenants.services import validate_slug
+    from tenants.tenancy.services import validate_slug
 
     with translation.override("en"), pytest.raises(ApplicationError) as error:
         validate_slug("www")

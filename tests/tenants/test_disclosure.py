@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenants.disclosure import (
+from tenants.networks.disclosure import (
     TOTAL,
     Key,
     Published,

@@ -22,9 +22,6 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from tenants import indicators as cat
-from tenants import published
-from tenants.disclosure import TOTAL, Rules, protection_width_floor
 from tenants.models import (
     Association,
     IndicatorContribution,
@@ -34,8 +31,11 @@ from tenants.models import (
     PublishedCell,
     PublishedStatistic,
 )
-from tenants.networks import network_rules
-from tenants.publication import network_publish
+from tenants.networks import indicators as cat
+from tenants.networks import selectors as published
+from tenants.networks.disclosure import TOTAL, Rules, protection_width_floor
+from tenants.networks.publication import network_publish
+from tenants.networks.services import network_rules
 from tests.conftest import World
 from tests.tenants.lp_attacker import Attack, Csv, width
 from tracking.school_year import AGE_BRACKETS
@@ -92,7 +92,7 @@ def _people(rng: random.Random, n: int, home: str) -> list[Person]:
 
 
 def _contribution(people: list[Person], rng: random.Random) -> Counter[tuple[str, str, str]]:
-    """What tracking.network_figures would compute for these young people (and some
+    """What tenants.networks.contribution would compute for these young people (and some
     exchanges, group sessions and awareness sessions)."""
     out: Counter[tuple[str, str, str]] = Counter()
     for p in people:
@@ -357,7 +357,7 @@ def test_the_protection_width_is_a_network_rule_never_below_half_the_threshold()
 
 def test_an_operator_sets_the_width_and_a_wrong_one_changes_nothing() -> None:
     from relier_platform.errors import ApplicationError
-    from tenants.networks import network_rules_set
+    from tenants.networks.services import network_rules_set
 
     network = _network(11)
     network_rules_set(actor=None, network=network, small_count_threshold=11,

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.core import signing
 from freezegun import freeze_time
 
-from tenants.handoff import HANDOFF_SALT
+from tenants.accounts.handoff import HANDOFF_SALT
 from tenants.models import HandoffToken, Role
-from tenants.services import membership_create
+from tenants.tenancy.services import membership_create
 from tests.conftest import World, host_client, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +89,7 @@ def test_cannot_ask_a_pass_for_an_association_one_is_not_in(world: World) -> Non
 
 def test_deactivated_after_pass_was_issued_is_refused(both: World) -> None:
     from tenants.models import Membership
-    from tenants.services import membership_deactivate
+    from tenants.tenancy.services import membership_deactivate
 
     url = urlsplit(_switch(both))
     membership_deactivate(actor=None, membership=Membership.objects.get(

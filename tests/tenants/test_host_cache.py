@@ -1,4 +1,4 @@
-"""The host → association cache (tenants.middleware) against a workspace being created:
+"""The host → association cache (tenants.tenancy.middleware) against a workspace being created:
 requests that arrive while the provisioning transaction is still open answer "unknown
 address", and the host answers the association as soon as that transaction commits.
 
@@ -25,10 +25,10 @@ from onboarding.services import provisioning
 from onboarding.services.provisioning import signup_provision
 from onboarding.services.signup import signup_create
 from relier_platform.tenancy import db
-from tenants import services as tenant_services
-from tenants.middleware import DOMAIN_MISS_TIMEOUT
 from tenants.models import Association, User, domain_cache_key
-from tenants.services import association_create, association_host
+from tenants.tenancy import services as tenant_services
+from tenants.tenancy.middleware import DOMAIN_MISS_TIMEOUT
+from tenants.tenancy.services import association_create, association_host
 from tests.conftest import World, schema_of
 from tests.onboarding.helpers import data
 

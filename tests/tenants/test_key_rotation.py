@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import override_settings
 from django_tenants.utils import schema_context
 
-from tenants.fieldkeys import _derive, encrypted_tables, forget_field_keys
+from tenants.keys.fields import _derive, encrypted_tables, forget_field_keys
 from tenants.models import AuditEntry
 from tests.conftest import World
 from tests.tracking.factories import log_interaction, make_case

@@ -1,4 +1,4 @@
-"""Lockout after repeated sign-in failures (django-axes with allauth; tenants/lockout.py):
+"""Lockout after repeated sign-in failures (django-axes with allauth; tenants/accounts/lockout.py):
 exactly N failures lock an account, a locked account is refused with a French page even with
 the right password, a success before N forgets the failures, the lockout ends with the
 cool-off, one address trying many accounts is stopped too, and the count is the same on the
@@ -20,7 +20,7 @@ from django.utils import timezone
 from freezegun import freeze_time
 
 from tenants.models import AuditEntry, Role, User
-from tenants.services import membership_create
+from tenants.tenancy.services import membership_create
 from tests.conftest import PASSWORD, World, host_client
 
 pytestmark = pytest.mark.django_db
@@ -202,7 +202,8 @@ def test_the_django_admin_sign_in_respects_the_lockout(world: World) -> None:
     for _ in range(N):
         attempt(host_client(), operator.email)
     client = host_client()
-    # The admin's own form is replaced by allauth's sign-in (second factor, tenants/mfa.py),
+    # The admin's own form is replaced by allauth's sign-in (second factor,
+    # tenants/accounts/mfa.py),
     # which is the one axes watches: the locked operator cannot get in that way either.
     response = client.post("/admin/login/?next=/admin/",
                            {"username": operator.email, "password": PASSWORD})

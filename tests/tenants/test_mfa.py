@@ -1,6 +1,7 @@
-"""A second factor (tenants/mfa.py): required of admins, psychologists and operators, offered
+"""A second factor (tenants/accounts/mfa.py): required of admins, psychologists and operators,
+offered
 to everyone; a code at every sign-in of whoever has one; every session but the current one
-ended when a factor or the password changes (tenants/security.py)."""
+ended when a factor or the password changes (tenants/accounts/security.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from tenants.models import Association, AuditEntry, NetworkCoordinator, Role, User
-from tenants.services import membership_create, network_create
+from tenants.networks.services import network_create
+from tenants.tenancy.services import membership_create
 from tests.conftest import (
     PASSWORD,
     TOTP_SECRET,

@@ -1,4 +1,5 @@
-"""Re-authentication before sensitive actions (tenants.security.sensitive_action): exports and
+"""Re-authentication before sensitive actions (tenants.accounts.security.sensitive_action): exports
+and
 changes of who may see what work right after signing in; later, the password (or a TOTP code)
 is asked first, nothing is exported or changed before, and the action happens after."""
 
@@ -15,8 +16,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from tenants.models import AuditEntry, Membership, Network, NetworkCoordinator, Role, User
-from tenants.publication import network_publish
-from tenants.services import membership_create
+from tenants.networks.publication import network_publish
+from tenants.tenancy.services import membership_create
 from tests.conftest import PASSWORD, World, host_client, signed_in, totp_code
 from tests.tenants.conftest import PERIOD, Member, _contribute
 

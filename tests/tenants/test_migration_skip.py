@@ -1,5 +1,5 @@
 """`migrate_schemas` skips the schemas that have every migration applied, migrates the
-others, and always includes the template (tenants/migration.py). Real PostgreSQL: each
+others, and always includes the template (tenants/tenancy/migration.py). Real PostgreSQL: each
 test adds one migration to a copy of tracking's migrations (MIGRATION_MODULES) and runs
 the real command inside the test's transaction (rolled back afterwards, DDL included)."""
 
@@ -19,13 +19,13 @@ from django.test import override_settings
 from django_tenants.signals import schema_pre_migration
 
 from relier_platform.tenancy import db
-from tenants.migration import (
+from tenants.tenancy.migration import (
     EVERY_SCHEMA_ENV,
     graph_migrations,
     schemas_to_migrate,
     schemas_up_to_date,
 )
-from tenants.provisioning import template_schema_name
+from tenants.tenancy.provisioning import template_schema_name
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

@@ -11,8 +11,8 @@ import pytest
 from django.utils import timezone
 
 from tenants.models import AuditEntry, Membership, Network, OutboxTask, Role, User
-from tenants.networks import min_contributors_for, network_overlap
-from tenants.publication import network_publish
+from tenants.networks.publication import network_publish
+from tenants.networks.services import min_contributors_for, network_overlap
 from tests.conftest import signed_in
 from tests.tenants.conftest import PERIOD, Member, _cell, _contribute
 from tests.tenants.test_console import coordinator, published_network  # noqa: F401
@@ -73,7 +73,7 @@ def test_the_network_csv_is_neutralised_against_formulas(
     """No text of the network CSV can run as a spreadsheet formula, whatever a label says
     (labels are the catalogue's today; a translation or a code tomorrow could start with
     "=")."""
-    from tenants import indicators as cat
+    from tenants.networks import indicators as cat
 
     dimension = cat.DIMENSIONS["department"]
     monkeypatch.setitem(cat.DIMENSIONS, "department", cat.Dimension(

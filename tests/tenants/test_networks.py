@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 
 from relier_platform.errors import ApplicationError
 from tenants.models import AuditEntry, Network, NetworkMembership
-from tenants.networks import (
+from tenants.networks.services import (
     network_join,
     network_members,
     network_rules,

@@ -24,7 +24,6 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from relier_platform.errors import ApplicationError
-from tenants import offboarding
 from tenants.models import (
     Association,
     AuditEntry,
@@ -33,10 +32,11 @@ from tenants.models import (
     Network,
     User,
 )
-from tenants.networks import network_join, network_members
-from tenants.offboarding_export import file_sha256
-from tenants.services import association_create, network_coordinator_add
-from tenants.tasks import association_contribute_task
+from tenants.networks.services import network_coordinator_add, network_join, network_members
+from tenants.networks.tasks import association_contribute_task
+from tenants.offboarding import services as offboarding
+from tenants.offboarding.export import file_sha256
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tests.tracking.factories import log_interaction, make_case
 from tracking.models import Case
@@ -438,7 +438,7 @@ def test_outsiders_cannot_request_closure_nor_download_the_export(
     # A member of the association who is not an admin: 404, nothing revealed.
     for role in ("coordinator", "psychologist", "read_only"):
         member = world.acme_members[role]
-        from tenants.services import membership_create
+        from tenants.tenancy.services import membership_create
 
         membership_create(actor=None, association=association, user=member, role=role)
         response = signed_in(member, association).get(path)
@@ -591,7 +591,7 @@ def test_the_request_writes_its_tasks_with_it(
     closing: tuple[Association, User], django_capture_on_commit_callbacks: Any,
 ) -> None:
     """The export and the Stripe sync are in the outbox before the request commits: no
-    crash after the commit can lose them (tenants/outbox.py)."""
+    crash after the commit can lose them (tenants/outbox/services.py)."""
     from tenants.models import OutboxTask
 
     association, admin = closing

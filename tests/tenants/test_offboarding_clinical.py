@@ -19,12 +19,13 @@ from django.urls import reverse
 from django_tenants.utils import schema_context
 
 from relier_platform.errors import ApplicationError
-from tenants import offboarding
-from tenants.fieldkeys import encrypted_tables
+from tenants.keys.fields import encrypted_tables
 from tenants.models import Association, AuditEntry, Network, User
-from tenants.offboarding_clinical import clinical_export_download_record
-from tenants.offboarding_export import CLINICAL_EXPORT_PATH
-from tenants.services import association_create, membership_create, network_coordinator_add
+from tenants.networks.services import network_coordinator_add
+from tenants.offboarding import services as offboarding
+from tenants.offboarding.clinical import clinical_export_download_record
+from tenants.offboarding.export import CLINICAL_EXPORT_PATH
+from tenants.tenancy.services import association_create, membership_create
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tests.tenants.test_mfa_reauth import age_proofs, asked_to_reauthenticate
 from tests.tracking.factories import log_interaction, make_case
@@ -227,7 +228,7 @@ def test_outsiders_and_former_psychologists_get_no_clinical_notes(
     world: World, team: dict[str, Any],
 ) -> None:
     from tenants.models import Membership
-    from tenants.services import membership_deactivate
+    from tenants.tenancy.services import membership_deactivate
 
     association = _closing(team)
     coordinator = User.objects.create_user("coord@reseau-clinique.example", password=PASSWORD)

@@ -18,14 +18,14 @@ from django.utils import timezone
 from django_tenants.utils import schema_context, schema_exists
 
 from relier_platform.celery import app
-from tenants import offboarding
-from tenants.backup import manifest_path
 from tenants.models import Association, User
-from tenants.offboarding_export import file_sha256
-from tenants.services import association_create
+from tenants.offboarding import services as offboarding
+from tenants.offboarding.backup import manifest_path
+from tenants.offboarding.export import file_sha256
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World
 from tests.tenants.test_backup import _drop_association
-from tracking.services.cases import CaseData, case_create
+from tracking.cases.services import CaseData, case_create
 
 SLUG = "fermeture-dump"
 SCHEMA = "a_fermeture_dump"

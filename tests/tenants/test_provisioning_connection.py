@@ -1,4 +1,4 @@
-"""Provisioning runs on a new database backend when it can (tenants.provisioning.
+"""Provisioning runs on a new database backend when it can (tenants.tenancy.provisioning.
 connection_fresh): a backend that has touched many schemas makes the clone's DDL slow.
 Not a `django_db` test: the point is what happens outside a transaction."""
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import connection
 
-from tenants.provisioning import connection_fresh
+from tenants.tenancy.provisioning import connection_fresh
 
 
 def test_provisioning_starts_on_a_new_backend_outside_a_transaction(

@@ -12,8 +12,6 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from tenants import indicators as cat
-from tenants.disclosure import TOTAL
 from tenants.models import (
     ContributionRun,
     IndicatorContribution,
@@ -21,9 +19,11 @@ from tenants.models import (
     PublishedCell,
     PublishedStatistic,
 )
-from tenants.networks import network_withdraw
-from tenants.publication import network_publish, published_school_years
-from tenants.tasks import association_contribute_task
+from tenants.networks import indicators as cat
+from tenants.networks.disclosure import TOTAL
+from tenants.networks.publication import network_publish, published_school_years
+from tenants.networks.services import network_withdraw
+from tenants.networks.tasks import association_contribute_task
 from tests.tenants.conftest import (
     PERIOD,
     SECRET_NAME,
@@ -243,7 +243,7 @@ def test_a_failed_contribution_is_recorded_and_keeps_the_previous_one(
     def broken(_years: object, _until: object = None) -> None:
         raise ZeroDivisionError
 
-    monkeypatch.setattr("tracking.network_figures.contributions_for", broken)
+    monkeypatch.setattr("tenants.networks.contribution.contributions_for", broken)
     assert _contribute(first) == -1
     run = ContributionRun.objects.filter(association=first.association).latest("started_at")
     assert (run.status, run.error) == ("failed", "ZeroDivisionError")

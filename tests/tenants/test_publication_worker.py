@@ -30,13 +30,13 @@ from tenants.models import (
     PublishedCell,
     User,
 )
-from tenants.networks import network_join, network_withdraw
-from tenants.publication import data_cutoff, published_school_years
-from tenants.services import association_create
-from tenants.tasks import _in_schema, association_contribute_task, publication_request
+from tenants.networks.contribution import contributions_for
+from tenants.networks.publication import data_cutoff, published_school_years
+from tenants.networks.services import network_join, network_withdraw
+from tenants.networks.tasks import _in_schema, association_contribute_task, publication_request
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World
 from tests.tracking.factories import item, make_case
-from tracking.network_figures import contributions_for
 from tracking.school_year import school_year_label, school_year_of
 
 pytestmark = pytest.mark.worker

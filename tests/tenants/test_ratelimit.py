@@ -1,4 +1,4 @@
-"""Rate limits (tenants/ratelimit.py and allauth's ACCOUNT_RATE_LIMITS): the allowed count
+"""Rate limits (tenants/accounts/ratelimit.py and allauth's ACCOUNT_RATE_LIMITS): the allowed count
 goes through, the next one answers 429 with a French page and writes nothing, and another
 association (or another address) keeps its own allowance: every key carries the schema."""
 
@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from freezegun import freeze_time
 
 from onboarding.models import Invitation, SignUp
-from tenants import ratelimit
+from tenants.accounts import ratelimit
 from tenants.models import RateCounter
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tracking.models import Case, Referral
@@ -276,7 +276,7 @@ def test_invitations_are_limited_per_address(
 ) -> None:
     """Two admins of one association behind one address share the address's allowance."""
     from tenants.models import Role, User
-    from tenants.services import membership_create
+    from tenants.tenancy.services import membership_create
 
     second = User.objects.create_user("admin2@acme.example", password=PASSWORD)
     membership_create(actor=None, association=world.acme, user=second, role=Role.ADMIN)

@@ -1,4 +1,4 @@
-"""Account security (tenants/security.py): a second factor required for admins and
+"""Account security (tenants/accounts/security.py): a second factor required for admins and
 psychologists, lockout after repeated sign-in failures, session timeouts, sessions ended
 when a role or a factor changes."""
 
@@ -16,8 +16,8 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from onboarding.services.team import member_role_change
+from tenants.accounts.security import SEEN_SESSION_KEY, STARTED_SESSION_KEY
 from tenants.models import Membership
-from tenants.security import SEEN_SESSION_KEY, STARTED_SESSION_KEY
 from tests.conftest import PASSWORD, World, host_client, signed_in
 
 pytestmark = pytest.mark.django_db

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tenants.models import Association, User
+from tracking.cases.services import CaseData, case_create
+from tracking.interactions.services import InteractionData, interaction_create
 from tracking.models import Case, PicklistItem
 from tracking.permissions import Actor
-from tracking.services.cases import CaseData, case_create
-from tracking.services.interactions import InteractionData, interaction_create
 
 
 def actor(user: User, role: str) -> Actor:

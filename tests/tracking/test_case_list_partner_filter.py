@@ -1,5 +1,5 @@
 """The case list's partner filter lists the association's active partners, escaped, with the
-chosen one selected (its options are built in Python: tracking.views._partner_options)."""
+chosen one selected (its options are built in Python: tracking.cases.views._partner_options)."""
 
 from __future__ import annotations
 

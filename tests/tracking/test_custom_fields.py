@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from relier_platform.errors import ApplicationError
 from tests.conftest import World, signed_in
 from tests.tracking.factories import actor, item, log_interaction, make_case
-from tracking import selectors
+from tracking.cases import selectors
+from tracking.cases.services import CaseData, case_create, case_update
+from tracking.fields import services as custom_fields
 from tracking.models import (
     AuditLog,
     Case,
@@ -29,9 +31,7 @@ from tracking.models import (
     Interaction,
     Transition,
 )
-from tracking.services import custom_fields
-from tracking.services.cases import CaseData, case_create, case_update
-from tracking.services.workflows import case_transition
+from tracking.workflows.services import case_transition
 
 pytestmark = pytest.mark.django_db
 

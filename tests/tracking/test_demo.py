@@ -1,4 +1,5 @@
-"""tracking.demo.generate_activity: invented activity that keeps the rules the services keep."""
+"""relier_platform.demo.activity.generate_activity: invented activity that keeps the rules the
+services keep."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from relier_platform.demo.activity import generate_activity
+from tenants.accounts.selectors import member_list
 from tenants.models import Membership
-from tenants.selectors import member_list
-from tracking.demo import generate_activity
+from tracking.cases.services import case_code_next
 from tracking.models import (
     Attendance,
     AttendanceStatus,
@@ -32,7 +34,6 @@ from tracking.models import (
     Interaction,
     Partner,
 )
-from tracking.services.cases import case_code_next
 
 pytestmark = pytest.mark.django_db
 
@@ -258,7 +259,7 @@ def test_seed_demo_fills_each_association_once(world):
 
 
 def test_demo_cases_sit_on_stages_of_the_workflow_in_force(world: Any) -> None:
-    from tracking.demo import generate_activity
+    from relier_platform.demo.activity import generate_activity
     from tracking.models import Case
 
     members = {role: [user.pk] for role, user in world.acme_members.items()}
@@ -273,7 +274,7 @@ def test_demo_cases_sit_on_stages_of_the_workflow_in_force(world: Any) -> None:
 
 def test_demo_cases_answer_the_demo_custom_fields(generated):
     """The demo's custom fields are answered as the services would store them."""
-    from tracking.services.custom_fields import clean_values
+    from tracking.fields.services import clean_values
 
     world, _counts, _before = generated
     with schema_context(world.acme.schema_name):

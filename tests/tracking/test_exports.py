@@ -19,7 +19,9 @@ from django_tenants.utils import schema_context
 
 from tenants.models import Role, User
 from tests.conftest import World, host_client, signed_in
-from tracking import exports
+from tracking.cases.selectors import CaseFilters, case_list
+from tracking.figures import exports
+from tracking.figures.views import case_filters_from
 from tracking.models import (
     AuditLog,
     Case,
@@ -30,8 +32,6 @@ from tracking.models import (
     PicklistItem,
 )
 from tracking.permissions import ROLE_CAPABILITIES, Actor, Capability
-from tracking.selectors import CaseFilters, case_list
-from tracking.views_figures import case_filters_from
 
 pytestmark = pytest.mark.django_db
 

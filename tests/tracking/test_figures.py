@@ -19,7 +19,8 @@ from django_tenants.utils import schema_context
 
 from tenants.models import User
 from tests.conftest import World, host_client, signed_in
-from tracking.figures import Row, activity_figures, age_bracket_label
+from tracking.figures.activity import Row, activity_figures, age_bracket_label
+from tracking.figures.views import period_from
 from tracking.models import (
     Attendance,
     AwarenessSession,
@@ -31,7 +32,6 @@ from tracking.models import (
     PicklistItem,
 )
 from tracking.school_year import age_bracket
-from tracking.views_figures import period_from
 
 pytestmark = pytest.mark.django_db
 

@@ -18,7 +18,7 @@ from tests.tenants.test_mfa_reauth import age_proofs, asked_to_reauthenticate, e
 from tests.tracking.factories import item, log_interaction, make_case
 from tests.tracking.test_exports import rows_of
 from tests.tracking.test_figures import english_catalogue  # noqa: F401 (a fixture)
-from tracking.figures_shown import HIDDEN, SMALL_COUNT_THRESHOLD, shown_count
+from tracking.figures.shown import HIDDEN, SMALL_COUNT_THRESHOLD, shown_count
 from tracking.models import AwarenessSession, Case, ImpactAssessment
 
 pytestmark = pytest.mark.django_db

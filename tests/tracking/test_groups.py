@@ -11,8 +11,8 @@ from django_tenants.utils import schema_context
 from relier_platform.errors import ApplicationError
 from tests.conftest import World, signed_in
 from tests.tracking.factories import actor, make_case
+from tracking.groups.services import attendance_record, group_create, group_session_create
 from tracking.models import Attendance
-from tracking.services.groups import attendance_record, group_create, group_session_create
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver
 
 from tenants.models import Network, User
-from tenants.services import network_coordinator_add
+from tenants.networks.services import network_coordinator_add
 from tests.conftest import World, host_client, signed_in
 from tests.tracking.factories import make_case
 from tracking import urls as tracking_urls

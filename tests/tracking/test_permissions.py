@@ -144,7 +144,7 @@ def test_read_only_sees_a_case_granted_to_them(world: World, cases: dict[str, An
     from django_tenants.utils import schema_context
 
     from tests.tracking.factories import actor
-    from tracking.services.cases import case_grant
+    from tracking.cases.services import case_grant
 
     case = cases["other"]
     reader = world.acme_members["read_only"]

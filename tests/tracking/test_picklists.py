@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from relier_platform.errors import ApplicationError
 from tests.conftest import World, host_client, signed_in
 from tests.tracking.factories import actor, item, log_interaction, make_case
+from tracking.lists import services as picklists
 from tracking.models import (
     AuditLog,
     AwarenessSession,
@@ -26,7 +27,6 @@ from tracking.models import (
     PicklistItem,
     PicklistKind,
 )
-from tracking.services import picklists
 
 pytestmark = pytest.mark.django_db
 
@@ -271,7 +271,7 @@ def test_admin_reorders_a_list(world: World) -> None:
     with schema_context("a_acme"):
         assert AuditLog.objects.filter(action="picklist.move").count() == 2
     with schema_context("a_acme"):  # the order is what the forms offer
-        from tracking import selectors
+        from tracking.lists import selectors
 
         assert list(selectors.picklist("programme").values_list("code", flat=True))[:3] == [
             second, third, first]

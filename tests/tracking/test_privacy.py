@@ -18,13 +18,18 @@ from django_tenants.utils import schema_context
 
 from relier_platform.errors import ApplicationError
 from tenants.models import Network, PublishedCell, PublishedStatistic, User
-from tenants.publication import network_publish
-from tenants.services import network_coordinator_add
+from tenants.networks.publication import network_publish
+from tenants.networks.services import network_coordinator_add
 from tests.conftest import PASSWORD, World, host_client, signed_in
 from tests.tenants.conftest import YEAR, Member, _contribute, members, network  # noqa: F401
 from tests.tenants.test_mfa_reauth import age_proofs
 from tests.tracking.factories import actor, item, log_interaction, make_case
-from tracking.figures import activity_figures
+from tracking.cases import services as case_services
+from tracking.cases.referrals import ReferralData, referral_submit
+from tracking.fields import services as custom_fields
+from tracking.figures.activity import activity_figures
+from tracking.groups import services as groups
+from tracking.interactions import directory
 from tracking.models import (
     AuditLog,
     Case,
@@ -38,10 +43,8 @@ from tracking.models import (
     StageChange,
     Transition,
 )
-from tracking.services import cases as case_services
-from tracking.services import custom_fields, directory, groups, workflows
-from tracking.services.privacy import case_anonymise
-from tracking.services.referrals import ReferralData, referral_submit
+from tracking.privacy.services import case_anonymise
+from tracking.workflows import services as workflows
 
 pytestmark = pytest.mark.django_db
 
@@ -158,7 +161,7 @@ def _build(world: World) -> Built:
 
 
 def _interaction(user: User, cases: list[Case], summary: str) -> Interaction:
-    from tracking.services.interactions import InteractionData, interaction_create
+    from tracking.interactions.services import InteractionData, interaction_create
 
     return interaction_create(actor=actor(user, "psychologist"), data=InteractionData(
         kind=item("interaction_kind", "interview"), channel="phone",
@@ -261,7 +264,7 @@ def test_exports_and_erasure_ask_to_sign_in_again_and_write_nothing_before(
         world: World) -> None:
     case = make_case(world.acme, world.acme_members["admin"], first_name=A_FIRST)
     client = signed_in(world.acme_members["admin"], world.acme)
-    # A sign-in less than 5 minutes old counts as proof (tenants/security.py): age it.
+    # A sign-in less than 5 minutes old counts as proof (tenants/accounts/security.py): age it.
     age_proofs(client, world.acme.schema_name)
     for path in ("rgpd/export.json", "rgpd/export/", "rgpd/anonymiser/"):
         response = client.get(f"/dossiers/{case.pk}/{path}")

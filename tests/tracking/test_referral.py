@@ -39,7 +39,7 @@ def test_referral_creates_a_case_and_shows_nothing_back(
 
 
 def test_notification_task_mails_admins_and_coordinators(world: World) -> None:
-    from tracking.tasks import referral_notify_task
+    from tracking.cases.tasks import referral_notify_task
 
     host_client(world.acme).post("/signaler", FORM)
     with schema_context("a_acme"):
@@ -65,7 +65,7 @@ def test_oversized_description_is_refused(world: World) -> None:
 
 
 def test_notification_task_refuses_another_schema(world: World) -> None:
-    from tracking.tasks import referral_notify_task
+    from tracking.cases.tasks import referral_notify_task
 
     host_client(world.acme).post("/signaler", FORM)
     with schema_context("a_acme"):

@@ -12,8 +12,8 @@ from django_tenants.utils import schema_context
 from tests.conftest import World
 from tests.tracking.factories import actor, make_case
 from tracking.models import Case, OverdueReminder
-from tracking.services.reminders import overdue_reminders_send
-from tracking.services.workflows import case_transition
+from tracking.workflows.reminders import overdue_reminders_send
+from tracking.workflows.services import case_transition
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +55,7 @@ def test_reminded_once_per_breach(world: World, django_capture_on_commit_callbac
 
 def test_periodic_job_enqueues_one_task_per_association(world: World, monkeypatch) -> None:
     from relier_platform.tenancy import current_schema
-    from tracking import tasks
+    from tracking.workflows import tasks
 
     seen: list[tuple[str, str]] = []
     monkeypatch.setattr(tasks.overdue_reminders_task, "delay",
@@ -66,7 +66,7 @@ def test_periodic_job_enqueues_one_task_per_association(world: World, monkeypatc
 
 
 def test_reminder_task_refuses_another_schema(world: World) -> None:
-    from tracking.tasks import overdue_reminders_task
+    from tracking.workflows.tasks import overdue_reminders_task
 
     with schema_context("a_beta"), pytest.raises(RuntimeError, match="outside"):
         overdue_reminders_task.run("a_acme")
@@ -75,7 +75,7 @@ def test_reminder_task_refuses_another_schema(world: World) -> None:
 def test_a_reminder_the_mail_server_refused_is_sent_by_the_next_run(
     world: World, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from tracking.services import reminders
+    from tracking.workflows import reminders
 
     psychologist = world.acme_members["psychologist"]
     case = make_case(world.acme, world.acme_members["admin"], staff=[psychologist])

@@ -20,20 +20,20 @@ from django_tenants.utils import schema_context
 from freezegun import freeze_time
 
 from tenants.models import Association, AuditEntry, Network, User
-from tenants.retention import platform_audit_purge
-from tenants.services import association_create, network_coordinator_add
-from tenants.tasks import _in_schema
+from tenants.networks.contribution import contributions_for
+from tenants.networks.services import network_coordinator_add
+from tenants.networks.tasks import _in_schema
+from tenants.tenancy.retention import platform_audit_purge
+from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World, signed_in
 from tests.tracking.factories import actor, log_interaction, make_case
-from tracking.figures import activity_figures
+from tracking.cases.selectors import CaseFilters, case_list
+from tracking.cases.services import consent_record
+from tracking.figures.activity import activity_figures
+from tracking.groups.selectors import group_participants
+from tracking.interactions.directory import contact_create_for_case
 from tracking.models import AuditLog, Case, Contact, Interaction, RetentionPolicy
-from tracking.network_figures import contributions_for
-from tracking.school_year import school_year_of
-from tracking.selectors import CaseFilters, case_list, group_participants
-from tracking.services.cases import consent_record
-from tracking.services.directory import contact_create_for_case
-from tracking.services.privacy import SHARED_TEXT_REMOVED
-from tracking.services.retention import (
+from tracking.privacy.retention import (
     RetentionRun,
     anonymise_upcoming,
     archive_upcoming,
@@ -45,7 +45,9 @@ from tracking.services.retention import (
     policy_update,
     retention_apply,
 )
-from tracking.tasks_retention import retention_all_task, retention_apply_task
+from tracking.privacy.services import SHARED_TEXT_REMOVED
+from tracking.privacy.tasks import retention_all_task, retention_apply_task
+from tracking.school_year import school_year_of
 
 django_db = pytest.mark.django_db
 ACME = "a_acme"
@@ -129,7 +131,7 @@ def test_any_contact_starts_the_clock_over(world: World, contact: str) -> None:
                            given_on=timezone.localdate(), follow_up=True,
                            exchange_groups=False, network_statistics=True)
         else:
-            from tracking.services.cases import CaseData, case_update
+            from tracking.cases.services import CaseData, case_update
 
             case_update(actor=admin, case=case, expected_version=case.version,
                         data=CaseData(first_name="Inès", birth_year=case.birth_year,
@@ -412,7 +414,7 @@ def test_another_associations_admin_and_a_network_coordinator_reach_nothing(
 
 @django_db
 def test_archived_young_people_leave_the_group_rosters(world: World) -> None:
-    from tracking.services.groups import (
+    from tracking.groups.services import (
         attendance_record,
         group_create,
         group_session_create,
@@ -614,7 +616,7 @@ def test_the_task_refuses_a_schema_that_is_not_its_own_and_the_job_runs_in_publi
                                 second.schema_name)
         with pytest.raises(RuntimeError, match="outside"):
             wrong.apply_async().get(timeout=TIMEOUT)
-        from tenants.selectors import association_list
+        from tenants.accounts.selectors import association_list
 
         active = association_list().filter(is_active=True).count()  # the public row aside
         assert retention_all_task.delay().get(timeout=TIMEOUT) == active >= 2

@@ -12,8 +12,8 @@ from django_tenants.utils import schema_context
 
 from tests.conftest import World, signed_in
 from tests.tracking.factories import item, make_case
+from tracking.cases.selectors import TIMELINE_PAGE_SIZE
 from tracking.models import Interaction
-from tracking.selectors import TIMELINE_PAGE_SIZE
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from relier_platform.errors import ApplicationError
 from tests.conftest import World, signed_in
 from tests.tracking.factories import actor, make_case
 from tracking.models import Case, Stage, StageChange, Transition, WorkflowVersion
-from tracking.services.workflows import (
+from tracking.workflows.services import (
     StageSpec,
     TransitionSpec,
     case_transition,
@@ -96,7 +96,7 @@ def test_every_unreachable_or_dead_end_stage_is_reported(
 def test_default_workflow_is_valid_and_published(world: World) -> None:
     with schema_context("a_acme"):
         version = WorkflowVersion.objects.get(status="published")
-        from tracking.services.workflows import version_specs
+        from tracking.workflows.services import version_specs
 
         assert workflow_problems(*version_specs(version)) == []
         assert [s.key for s in version.stages.all()] == [

@@ -6,6 +6,6 @@ from django.urls import include, path
 from relier_platform.urls_tenant import urlpatterns as base
 
 urlpatterns = [
-    path("", include("tracking.urls_figures")),
+    path("", include("tracking.figures.urls")),
     *base,
 ]

@@ -24,7 +24,7 @@ DROP FUNCTION IF EXISTS tracking_auditlog_append_only();
 
 
 def add_defaults(apps, schema_editor):
-    from tracking.defaults import DEFAULT_PICKLISTS
+    from tracking.lists.defaults import DEFAULT_PICKLISTS
 
     PicklistItem = apps.get_model("tracking", "PicklistItem")
     for kind, items in DEFAULT_PICKLISTS.items():

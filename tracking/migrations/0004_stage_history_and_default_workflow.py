@@ -19,7 +19,7 @@ DROP FUNCTION IF EXISTS tracking_append_only();
 
 
 def add_default_workflow(apps, schema_editor):
-    from tracking.defaults import DEFAULT_STAGES, DEFAULT_TRANSITIONS
+    from tracking.lists.defaults import DEFAULT_STAGES, DEFAULT_TRANSITIONS
 
     WorkflowVersion = apps.get_model("tracking", "WorkflowVersion")
     Stage = apps.get_model("tracking", "Stage")

@@ -1,5 +1,5 @@
 """Stage history stays append-only, with one narrow exception for the erasure of a young
-person's data (tracking/services/privacy.py): inside the erasure's own transaction, which
+person's data (tracking/privacy/services.py): inside the erasure's own transaction, which
 names the case with `SET LOCAL relier.erasure_case`, the free-text comment of that case's
 stage changes may be blanked — and nothing else: any other change, any other case, any
 DELETE or TRUNCATE is refused as before."""

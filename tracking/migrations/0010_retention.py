@@ -7,7 +7,7 @@ trigger that sees every deleted row at once (a transition table) and refuses the
 statement unless
 
 1. the transaction set `relier.audit_purge = 'on'` (only `audit_purge` in
-   tracking/services/retention.py does, with set_config(..., is_local => true)): a guard
+   tracking/privacy/retention.py does, with set_config(..., is_local => true)): a guard
    against accidental deletes (an ORM cascade, a stray queryset .delete());
 2. every deleted row is older than this schema's `audit_keep_months` (its policy row,
    read through TG_TABLE_SCHEMA so that the search_path cannot point elsewhere; never less

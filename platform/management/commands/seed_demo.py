@@ -14,18 +14,17 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
+from relier_platform.demo.activity import generate_activity
+from tenants.accounts.selectors import member_list
 from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
-from tenants.selectors import member_list
-from tenants.services import (
+from tenants.networks.services import network_coordinator_add, network_create
+from tenants.tenancy.services import (
     association_create,
     association_host,
     membership_create,
-    network_coordinator_add,
-    network_create,
     public_tenant_ensure,
     site_url,
 )
-from tracking.demo import generate_activity
 from tracking.models import Case
 
 DEMO_PASSWORD = "relier-demo-2026"
@@ -48,7 +47,7 @@ COORDINATOR_EMAIL = "reseau@relier.example"
 # One person works for two associations, to show the switch menu: the large one and one
 # that does not share its figures with the network (one person in two of the network's
 # three associations could subtract what each shows them from the pooled figures, and the
-# network would then show nothing: tenants.networks.min_contributors_for).
+# network would then show nothing: tenants.networks.services.min_contributors_for).
 SHARED_EMAIL = "coordination@liens.example"
 OUTSIDE = ("relais-lyon", "Relais Jeunes Lyon")
 # A year of invented activity per association: cases, exchanges, where the young live.
@@ -143,9 +142,9 @@ class Command(BaseCommand):
     def publish(self, network: Network) -> None:
         """The three associations share with the demo network; its figures are published
         at once (the nightly task does it afterwards)."""
-        from tenants.networks import network_join
-        from tenants.publication import network_publish
-        from tenants.tasks import association_contribute_task
+        from tenants.networks.publication import network_publish
+        from tenants.networks.services import network_join
+        from tenants.networks.tasks import association_contribute_task
 
         for slug, _name, _roles in ASSOCIATIONS:
             association = Association.objects.get(slug=slug)

@@ -1,6 +1,6 @@
 """python manage.py account_unlock --email x@y.example [--ip 203.0.113.7]
 
-Lifts a sign-in lockout at once (tenants/lockout.py) instead of waiting for the cool-off;
+Lifts a sign-in lockout at once (tenants/accounts/lockout.py) instead of waiting for the cool-off;
 recorded in the platform audit. Operators can also delete the rows under "Access attempts"
 in the Django admin."""
 
@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from tenants.lockout import normalise_email, unlock
-from tenants.services import audit
+from tenants.accounts.lockout import normalise_email, unlock
+from tenants.tenancy.services import audit
 
 
 class Command(BaseCommand):

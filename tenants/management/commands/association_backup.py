@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.backup import BackupError, association_backup
+from tenants.offboarding.backup import BackupError, association_backup
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Closing an association, by an operator (tenants/offboarding.py):
+"""Closing an association, by an operator (tenants/offboarding/services.py):
 
     python manage.py association_close acme --status
     python manage.py association_close acme --request --operator ops@relier.example --retype acme
@@ -19,10 +19,10 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from relier_platform.errors import ApplicationError
-from tenants import offboarding
-from tenants.backup import BackupError
 from tenants.models import Association, User
-from tenants.offboarding_export import ExportError
+from tenants.offboarding import services as offboarding
+from tenants.offboarding.backup import BackupError
+from tenants.offboarding.export import ExportError
 
 
 class Command(BaseCommand):

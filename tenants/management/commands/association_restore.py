@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.backup import BackupError, association_restore
+from tenants.offboarding.backup import BackupError, association_restore
 
 
 class Command(BaseCommand):

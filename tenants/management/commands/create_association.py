@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError
-from tenants.services import association_create
+from tenants.tenancy.services import association_create
 
 
 class Command(BaseCommand):

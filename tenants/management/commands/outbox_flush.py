@@ -1,4 +1,5 @@
-"""Send the tasks that wait in the outbox (tenants/outbox.py) now, without waiting for beat:
+"""Send the tasks that wait in the outbox (tenants/outbox/services.py) now, without waiting for
+beat:
 `manage.py outbox_flush`. Prints how many were sent and how many still wait."""
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from tenants.outbox import outbox_flush
+from tenants.outbox.services import outbox_flush
 
 
 class Command(BaseCommand):

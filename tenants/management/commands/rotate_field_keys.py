@@ -1,6 +1,6 @@
 """python manage.py rotate_field_keys [--schema a_acme ...] [--batch-size 500] [--check]
 
-Re-encrypts every encrypted column with the current key (tenants/keyrotation.py). Run it
+Re-encrypts every encrypted column with the current key (tenants/keys/rotation.py). Run it
 after putting the new SECRET_KEY (or salt) in place and the old one in the fallbacks; see
 the README, "Rotating the encryption keys"."""
 
@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from tenants.keyrotation import DEFAULT_BATCH, rotate_all, rotation_schemas
+from tenants.keys.rotation import DEFAULT_BATCH, rotate_all, rotation_schemas
 
 
 class Command(BaseCommand):

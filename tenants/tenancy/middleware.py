@@ -1,0 +1,107 @@
+"""How a request finds its association, and who may enter it. Schema: public.
+
+1. TenantMiddleware: host → association, through a cache (one Redis read per request
+   instead of a database query); entries are dropped when a domain or an association
+   changes, and again once that change commits (tenants.models.forget_hosts). Unknown
+   hosts get the "unknown address" page; that answer is cached for a few seconds only,
+   and not at all for the host of a sign-up still in progress: a request made while its
+   workspace is being created must not hide it once created.
+2. MembershipMiddleware: on an association's host, every page but sign-in needs a signed-in
+   person with an *active* membership there, checked on every request, so deactivating a
+   membership cuts access at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sentry_sdk
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django_tenants.middleware.main import TenantMainMiddleware
+from django_tenants.utils import get_public_schema_name
+
+from onboarding.selectors import signup_in_progress_for_host
+from relier_platform.tenancy import current_schema
+from tenants.accounts import selectors
+from tenants.models import domain_cache_key
+
+DOMAIN_CACHE_TIMEOUT = 60 * 60
+# An unknown host is looked up again after this long (a crawler trying hosts costs one query
+# per host and period, while a host created meanwhile is found soon).
+DOMAIN_MISS_TIMEOUT = 10
+_MISSING = "__none__"
+
+
+class TenantMiddleware(TenantMainMiddleware):
+    def get_tenant(self, domain_model: Any, hostname: str) -> Any:
+        # Runs in the public schema, so the key is prefixed `public:`.
+        key = domain_cache_key(hostname)
+        tenant = cache.get(key)
+        if tenant is None:
+            domain = (
+                domain_model.objects.select_related("tenant")
+                .filter(domain=hostname, tenant__is_active=True)
+                .first()
+            )
+            if domain is not None:
+                tenant = domain.tenant
+                cache.set(key, tenant, DOMAIN_CACHE_TIMEOUT)
+            else:
+                tenant = _MISSING
+                if not signup_in_progress_for_host(hostname=hostname):
+                    cache.set(key, tenant, DOMAIN_MISS_TIMEOUT)
+        if tenant == _MISSING:
+            raise domain_model.DoesNotExist(hostname)
+        return tenant
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        response = super().process_request(request)
+        sentry_sdk.set_tag("tenant", current_schema())
+        return response
+
+
+# Paths an anonymous visitor may reach on an association's host.
+OPEN_PREFIXES = (
+    "/accounts/login/",
+    "/accounts/logout/",
+    "/accounts/password/reset/",
+    "/accounts/3rdparty/",
+    "/accounts/2fa/authenticate/",
+    "/passage/",
+    "/static/",
+    "/i18n/",
+    "/signaler",
+    "/healthz",
+    "/readyz",
+)
+
+
+class MembershipMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        request.membership = None  # type: ignore[attr-defined]
+        if tenant is None or tenant.schema_name == get_public_schema_name():
+            return self.get_response(request)
+
+        user = request.user
+        request.memberships = []  # type: ignore[attr-defined]
+        if user.is_authenticated:
+            # One query gives both the membership here and the switch menu.
+            memberships = list(selectors.membership_list_for_user(user=user))
+            request.memberships = memberships  # type: ignore[attr-defined]
+            request.membership = next(  # type: ignore[attr-defined]
+                (m for m in memberships if m.association_id == tenant.pk), None
+            )
+        if request.path.startswith(OPEN_PREFIXES):
+            return self.get_response(request)
+        if not user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        if request.membership is None:  # type: ignore[attr-defined]
+            return render(request, "tenants/no_access.html", status=403)
+        return self.get_response(request)

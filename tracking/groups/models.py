@@ -1,0 +1,81 @@
+"""Exchange groups, their sessions and attendance. Schema: tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tracking.columns import STAFF
+
+
+class ExchangeGroup(models.Model):
+    """A weekly online exchange group (a series)."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("lundi")
+        TUESDAY = 1, _("mardi")
+        WEDNESDAY = 2, _("mercredi")
+        THURSDAY = 3, _("jeudi")
+        FRIDAY = 4, _("vendredi")
+        SATURDAY = 5, _("samedi")
+        SUNDAY = 6, _("dimanche")
+
+    theme = models.CharField(_("thème"), max_length=160)
+    weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
+    start_time = models.TimeField(_("heure"), null=True, blank=True)
+    capacity = models.PositiveSmallIntegerField(
+        _("capacité"), default=10, validators=[MinValueValidator(1), MaxValueValidator(50)]
+    )
+    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(
+        STAFF, db_constraint=False, related_name="+", blank=True,
+                                          verbose_name=_("animateurs"),
+                                          db_table="tracking_group_facilitators")
+    is_active = models.BooleanField(_("actif"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("weekday", "theme")
+
+    def __str__(self) -> str:
+        return self.theme
+
+
+class GroupSession(models.Model):
+    group = models.ForeignKey(
+        "tracking.ExchangeGroup", on_delete=models.PROTECT, related_name="sessions")
+    held_on = models.DateField(_("date"))
+    topic = models.CharField(_("sujet"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-held_on",)
+        constraints = [
+            models.UniqueConstraint(fields=["group", "held_on"], name="group_session_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.held_on}"
+
+
+class AttendanceStatus(models.TextChoices):
+    PRESENT = "present", _("Présent")
+    ABSENT = "absent", _("Absent")
+    EXCUSED = "excused", _("Excusé")
+
+
+class Attendance(models.Model):
+    session = models.ForeignKey(
+        "tracking.GroupSession", on_delete=models.PROTECT, related_name="attendances")
+    case = models.ForeignKey("tracking.Case", on_delete=models.PROTECT, related_name="attendances")
+    status = models.CharField(_("présence"), max_length=8, choices=AttendanceStatus.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["session", "case"], name="attendance_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_id} {self.case_id} {self.status}"

@@ -1,0 +1,58 @@
+"""Reads of exchange groups (tenant schema): the groups an actor may see, their sessions and
+participants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import (
+    Prefetch,
+    QuerySet,
+)
+from django.http import Http404
+
+from tracking.models import (
+    Attendance,
+    Case,
+    ExchangeGroup,
+)
+from tracking.permissions import Actor, Capability, case_visible_q
+
+
+def group_list(*, actor: Actor) -> QuerySet[ExchangeGroup]:
+    qs = ExchangeGroup.objects.filter(is_active=True)
+    if not actor.can(Capability.GROUP_VIEW_ALL):
+        qs = qs.filter(facilitators=actor.user)
+    return qs.prefetch_related("facilitators").order_by("weekday", "theme")
+
+
+def access_group(actor: Actor, group_id: Any) -> ExchangeGroup:
+    try:
+        pk = int(group_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    group = group_list(actor=actor).filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def group_sessions(group: ExchangeGroup) -> QuerySet[Any]:
+    return group.sessions.prefetch_related(
+        Prefetch("attendances", queryset=Attendance.objects.select_related("case"))
+    ).order_by("-held_on")
+
+
+def group_participants(group: ExchangeGroup) -> list[Case]:
+    """Young people who attended this group at least once (first names only are shown to
+    volunteers; no case file is reachable from here without case permissions)."""
+    return list(
+        Case.objects.filter(attendances__session__group=group, archived_at__isnull=True)
+        .distinct()
+        .only("id", "code", "first_name")
+        .order_by("code")
+    )
+
+
+def case_for_group(actor: Actor, code: str) -> Case | None:
+    return Case.objects.filter(case_visible_q(actor), code=code[:12]).first()

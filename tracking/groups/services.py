@@ -1,0 +1,88 @@
+"""Exchange groups, their sessions and attendance; awareness sessions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from relier_platform.errors import ApplicationError, ErrorCode
+from tracking import validation
+from tracking.audit.services import audit_record
+from tracking.models import (
+    Attendance,
+    AttendanceStatus,
+    Case,
+    ExchangeGroup,
+    GroupSession,
+)
+from tracking.permissions import Actor, Capability
+
+
+def group_create(
+    *, actor: Actor, theme: str, weekday: int, capacity: int = 10,
+    facilitator_ids: list[int] | None = None,
+) -> ExchangeGroup:
+    validation.require_capability(actor, Capability.GROUP_MANAGE)
+    staff = validation.staff_members(facilitator_ids or [], field="facilitators")
+    with transaction.atomic():
+        group = ExchangeGroup(theme=theme.strip(), weekday=weekday, capacity=capacity)
+        group.full_clean()
+        group.save()
+        group.facilitators.set(staff)
+        audit_record(actor=actor, action="group.create", obj=group)
+    return group
+
+
+def group_session_create(
+    *, actor: Actor, group: ExchangeGroup, held_on: date, topic: str = ""
+) -> GroupSession:
+    if not (actor.can(Capability.GROUP_MANAGE)
+            or group.facilitators.filter(pk=actor.id).exists()):
+        raise ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
+    validation.not_future_day(held_on, field="held_on", label=_("La date de la séance"))
+    with transaction.atomic():
+        session, _created = GroupSession.objects.get_or_create(
+            group=group, held_on=held_on, defaults={"topic": topic[:200]}
+        )
+        audit_record(actor=actor, action="group.session", obj=session)
+    return session
+
+
+def attendance_record(
+    *, actor: Actor, session: GroupSession, statuses: dict[int, str]
+) -> list[Attendance]:
+    """Record who came. At most `capacity` young people may be present."""
+    group = session.group
+    if not (actor.can(Capability.GROUP_MANAGE)
+            or group.facilitators.filter(pk=actor.id).exists()):
+        raise ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
+    if any(status not in AttendanceStatus.values for status in statuses.values()):
+        raise ApplicationError(_("Statut de présence inconnu."),
+                               code=ErrorCode.PICKLIST_INVALID, field="status")
+    cases = {c.pk: c for c in Case.objects.filter(pk__in=list(statuses))}
+    if len(cases) != len(statuses):
+        raise ApplicationError(_("Un des jeunes choisis est introuvable."),
+                               code=ErrorCode.NOT_FOUND, field="cases")
+    with transaction.atomic():
+        GroupSession.objects.select_for_update().get(pk=session.pk)  # one writer at a time
+        current = {a.case_id: a.status for a in session.attendances.all()}
+        current.update(statuses)
+        present = sum(1 for s in current.values() if s == AttendanceStatus.PRESENT)
+        if present > group.capacity:
+            raise ApplicationError(
+                _("Ce groupe accueille au plus %(capacity)s jeunes : %(present)s présences "
+                  "ne peuvent pas être enregistrées.")
+                % {"capacity": group.capacity, "present": present},
+                code=ErrorCode.CAPACITY_EXCEEDED, field="status",
+            )
+        rows = []
+        for case_id, status in statuses.items():
+            row, _created = Attendance.objects.update_or_create(
+                session=session, case=cases[case_id], defaults={"status": status}
+            )
+            rows.append(row)
+        audit_record(actor=actor, action="group.attendance", obj=session,
+                     count=len(statuses))
+    return rows
