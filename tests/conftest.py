@@ -5,7 +5,8 @@ rolled back (DDL included: PostgreSQL's DDL is transactional)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from allauth.account.internal.flows.login import (
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
@@ -190,3 +192,17 @@ def signed_in(user: User, association: Association | None = None, *,
 def schema_of(response: Any) -> str:
     """The schema the request of a test-client response was served in."""
     return str(response.wsgi_request.tenant.schema_name)
+
+
+@contextmanager
+def committed_data(django_db_blocker: Any, clean: Callable[[], None]) -> Iterator[None]:
+    """Database access outside the test's transaction (what a worker, a second connection
+    or a real commit must see): `clean` runs before and after, so nothing made here
+    outlives the test, whatever it leaves behind."""
+    with django_db_blocker.unblock():
+        clean()
+        try:
+            yield
+        finally:
+            connection.close()
+            clean()

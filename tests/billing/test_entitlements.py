@@ -185,7 +185,7 @@ def test_paying_stays_possible_in_read_only(world: World):
 
 
 def test_a_referral_is_never_refused_for_a_billing_reason(world: World):
-    from tests.tracking.test_referral import FORM
+    from tests.tracking.cases.test_referral import FORM
     from tracking.models import Referral
 
     _read_only(world)

@@ -59,7 +59,7 @@ def _assert_the_demo_network_survives_a_solver(first: dict[str, list[list[str]]]
     on the two publications of the two runs together (nothing changed between them: every
     cell is one unknown in both)."""
     from tenants.networks.disclosure import protection_width_floor
-    from tests.tenants.lp_attacker import Attack, Csv, _shared, width
+    from tests.tenants.networks.lp_attacker import Attack, Csv, _shared, width
 
     assert set(first) == set(second)
     floor = protection_width_floor(11)

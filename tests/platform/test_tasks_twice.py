@@ -5,16 +5,16 @@ the job stands in when it sends it; a chord runs its tasks in order, each in its
 
 Tasks whose twice-run test lives next to its feature are not repeated here:
 - association_contribute_task, networks_pool_task (network_publish):
-  tests/tenants/test_publication.py::test_publishing_twice_writes_the_same_figures
-- outbox_flush_task (outbox_flush): tests/tenants/test_outbox.py::
+  tests/tenants/networks/test_publication.py::test_publishing_twice_writes_the_same_figures
+- outbox_flush_task (outbox_flush): tests/tenants/outbox/test_outbox.py::
   test_the_sweeper_sends_what_waited_once_the_broker_is_back_in_its_schema
-- association_export_task (association_export_build): tests/tenants/test_offboarding.py::
-  test_export_holds_every_tracking_table_with_its_row_count
+- association_export_task (association_export_build):
+  tests/tenants/offboarding/test_offboarding.py::test_export_holds_every_tracking_table_with_its_row_count
 - association_closure_billing_task (subscription_closure_sync): tests/billing/
   test_closure.py::test_closing_ends_the_subscription_with_its_period_and_cancelling_undoes_it
 - overdue_reminders_task (overdue_reminders_send):
-  tests/tracking/test_reminders.py::test_reminded_once_per_breach
-- retention_apply_task: tests/tracking/test_retention.py::
+  tests/tracking/workflows/test_reminders.py::test_reminded_once_per_breach
+- retention_apply_task: tests/tracking/privacy/test_retention.py::
   test_a_case_without_contact_for_two_years_is_archived_and_recent_ones_are_not
 - stripe_event_process_task (stripe_event_process): tests/billing/test_webhooks.py::
   test_the_same_event_delivered_twice_is_processed_once
@@ -55,8 +55,8 @@ from tenants.networks import tasks as tenant_tasks
 from tenants.networks.services import network_join
 from tests.conftest import World, host_client
 from tests.tenants.conftest import PERIOD, Member, _cases, _member
+from tests.tracking.cases.test_referral import FORM
 from tests.tracking.factories import actor, make_case
-from tests.tracking.test_referral import FORM
 from tracking.cases import tasks as tracking_tasks
 from tracking.models import AuditLog, Case, ImportRun, OverdueReminder, Referral
 from tracking.privacy import tasks as tasks_retention

@@ -15,7 +15,7 @@ from tenants.networks.publication import network_publish
 from tenants.networks.services import min_contributors_for, network_overlap
 from tests.conftest import signed_in
 from tests.tenants.conftest import PERIOD, Member, _cell, _contribute
-from tests.tenants.test_console import coordinator, published_network  # noqa: F401
+from tests.tenants.networks.test_console import coordinator, published_network  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

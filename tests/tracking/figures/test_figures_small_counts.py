@@ -14,10 +14,14 @@ import pytest
 from django_tenants.utils import schema_context
 
 from tests.conftest import PASSWORD, World, signed_in
-from tests.tenants.test_mfa_reauth import age_proofs, asked_to_reauthenticate, exports_logged
+from tests.tenants.accounts.test_mfa_reauth import (
+    age_proofs,
+    asked_to_reauthenticate,
+    exports_logged,
+)
 from tests.tracking.factories import item, log_interaction, make_case
-from tests.tracking.test_exports import rows_of
-from tests.tracking.test_figures import english_catalogue  # noqa: F401 (a fixture)
+from tests.tracking.figures.test_exports import rows_of
+from tests.tracking.figures.test_figures import english_catalogue  # noqa: F401 (a fixture)
 from tracking.figures.shown import HIDDEN, SMALL_COUNT_THRESHOLD, shown_count
 from tracking.models import AwarenessSession, Case, ImpactAssessment
 
@@ -34,7 +38,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 @pytest.fixture(autouse=True)
 def _figures_urls(settings: Any) -> None:
-    settings.ROOT_URLCONF = "tests.tracking.urls_for_figures"
+    settings.ROOT_URLCONF = "tests.tracking.figures.urls_for_figures"
 
 
 def _cases(world: World, n: int, *, opened_on: date | None = None, **fields: Any) -> list[Case]:

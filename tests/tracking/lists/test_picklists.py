@@ -36,7 +36,7 @@ URL = "/parametres/listes/"
 @pytest.fixture(autouse=True)
 def _urls() -> Iterator[None]:
     """The page through a test urlconf, whether or not tracking.urls includes it yet."""
-    with override_settings(ROOT_URLCONF="tests.tracking.urls_for_picklists"):
+    with override_settings(ROOT_URLCONF="tests.tracking.lists.urls_for_picklists"):
         yield
 
 

@@ -23,8 +23,8 @@ from tenants.offboarding import services as offboarding
 from tenants.offboarding.backup import manifest_path
 from tenants.offboarding.export import file_sha256
 from tenants.tenancy.services import association_create
-from tests.conftest import PASSWORD, World
-from tests.tenants.test_backup import _drop_association
+from tests.conftest import PASSWORD, World, committed_data
+from tests.tenants.offboarding.test_backup import _drop_association
 from tracking.cases.services import CaseData, case_create
 
 SLUG = "fermeture-dump"
@@ -35,12 +35,8 @@ OPERATOR = "operateur@fermeture-dump.example"
 
 @pytest.fixture
 def committed(world: World, django_db_blocker: Any) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        _clean()
-        try:
-            yield
-        finally:
-            _clean()
+    with committed_data(django_db_blocker, _clean):
+        yield
 
 
 def _clean() -> None:

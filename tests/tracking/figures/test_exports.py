@@ -44,7 +44,7 @@ HYPERLINK = '=HYPERLINK("http://evil.example/?x=1","Cliquez")'
 
 @pytest.fixture(autouse=True)
 def _figures_urls() -> Iterator[None]:
-    with override_settings(ROOT_URLCONF="tests.tracking.urls_for_figures"):
+    with override_settings(ROOT_URLCONF="tests.tracking.figures.urls_for_figures"):
         yield
 
 

@@ -29,7 +29,7 @@ from tenants.models import Association, User, domain_cache_key
 from tenants.tenancy import services as tenant_services
 from tenants.tenancy.middleware import DOMAIN_MISS_TIMEOUT
 from tenants.tenancy.services import association_create, association_host
-from tests.conftest import World, schema_of
+from tests.conftest import World, committed_data, schema_of
 from tests.onboarding.helpers import data
 
 SIGNUP_SLUG, OPERATOR_SLUG = "cache-inscription", "cache-operateur"
@@ -62,14 +62,8 @@ def _clean() -> None:
 
 @pytest.fixture
 def committed(world: World, django_db_blocker: Any) -> Iterator[None]:
-    """Database access outside the test transaction; everything made here is removed."""
-    with django_db_blocker.unblock():
-        _clean()
-        try:
-            yield
-        finally:
-            connection.close()
-            _clean()
+    with committed_data(django_db_blocker, _clean):
+        yield
 
 
 class Held:

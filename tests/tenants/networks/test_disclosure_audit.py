@@ -3,7 +3,7 @@
 Random activity of several associations goes through the real publication
 (`network_publish`: pooling, suppression, the module's own audit, the rows stored in
 PostgreSQL), then the coordinator's CSV is attacked by the independent LP of
-tests/tenants/lp_attacker.py: for every hidden cell, min and max over everything the
+tests/tenants/networks/lp_attacker.py: for every hidden cell, min and max over everything the
 school year publishes, and over two successive publications — with an association that
 withdrew and late records in between. No hidden cell may be pinned or narrowed below the
 protection width; no difference between two publications may be a small count.
@@ -37,7 +37,7 @@ from tenants.networks.disclosure import TOTAL, Rules, protection_width_floor
 from tenants.networks.publication import network_publish
 from tenants.networks.services import network_rules
 from tests.conftest import World
-from tests.tenants.lp_attacker import Attack, Csv, width
+from tests.tenants.networks.lp_attacker import Attack, Csv, width
 from tracking.school_year import AGE_BRACKETS
 
 pytestmark = pytest.mark.django_db
@@ -162,7 +162,7 @@ def _assert_protected_alone(csv: Csv, rule_width: int) -> None:
 
 
 def _shared_key(cell: tuple[str, str, str]) -> tuple[str, str, str]:
-    from tests.tenants.lp_attacker import _shared
+    from tests.tenants.networks.lp_attacker import _shared
 
     return _shared(cell)
 

@@ -21,13 +21,13 @@ from kombu.exceptions import OperationalError
 from tenants.models import OutboxTask
 from tenants.outbox.services import enqueue, outbox_flush, outbox_waiting
 from tests.conftest import SentTask, World, host_client, record_sends
-from tests.tracking.test_referral import FORM
+from tests.tracking.cases.test_referral import FORM
 from tracking.cases.tasks import referral_notify_task
 from tracking.models import Referral
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NOTIFY = "tracking.referral_notify_task"
 
 

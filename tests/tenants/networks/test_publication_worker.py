@@ -41,7 +41,7 @@ from tracking.school_year import school_year_label, school_year_of
 
 pytestmark = pytest.mark.worker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 NETWORK_NAME = "Réseau des tests avec un vrai worker"
 # Four associations whose counts differ, so that a contribution computed in the wrong
 # schema shows: 8, 6, 5 and 7 girls of the 93, each opened in the current school year.

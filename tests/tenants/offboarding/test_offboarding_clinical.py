@@ -27,7 +27,7 @@ from tenants.offboarding.clinical import clinical_export_download_record
 from tenants.offboarding.export import CLINICAL_EXPORT_PATH
 from tenants.tenancy.services import association_create, membership_create
 from tests.conftest import PASSWORD, World, host_client, signed_in
-from tests.tenants.test_mfa_reauth import age_proofs, asked_to_reauthenticate
+from tests.tenants.accounts.test_mfa_reauth import age_proofs, asked_to_reauthenticate
 from tests.tracking.factories import log_interaction, make_case
 from tracking.models import Interaction
 from tracking.permissions import clinical_columns

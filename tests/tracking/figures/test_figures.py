@@ -43,7 +43,7 @@ READS_FIGURES = {"admin", "coordinator", "psychologist", "read_only"}
 
 @pytest.fixture(autouse=True)
 def _figures_urls() -> Iterator[None]:
-    with override_settings(ROOT_URLCONF="tests.tracking.urls_for_figures"):
+    with override_settings(ROOT_URLCONF="tests.tracking.figures.urls_for_figures"):
         yield
 
 

@@ -21,8 +21,8 @@ from tenants.models import Network, PublishedCell, PublishedStatistic, User
 from tenants.networks.publication import network_publish
 from tenants.networks.services import network_coordinator_add
 from tests.conftest import PASSWORD, World, host_client, signed_in
+from tests.tenants.accounts.test_mfa_reauth import age_proofs
 from tests.tenants.conftest import YEAR, Member, _contribute, members, network  # noqa: F401
-from tests.tenants.test_mfa_reauth import age_proofs
 from tests.tracking.factories import actor, item, log_interaction, make_case
 from tracking.cases import services as case_services
 from tracking.cases.referrals import ReferralData, referral_submit

@@ -20,7 +20,7 @@ from relier_platform.tenancy import db
 from tenants.models import Association, Domain, Membership, User
 from tenants.offboarding.backup import manifest_path
 from tenants.tenancy.services import association_create, association_host
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, committed_data
 from tracking.cases.services import CaseData, case_create
 from tracking.models import Case
 
@@ -47,13 +47,8 @@ def _drop_association(slug: str, schema: str) -> None:
 
 @pytest.fixture
 def committed(world: World, django_db_blocker: Any) -> Iterator[None]:
-    """Database access outside the test transaction; everything made here is removed."""
-    with django_db_blocker.unblock():
-        _clean()
-        try:
-            yield
-        finally:
-            _clean()
+    with committed_data(django_db_blocker, _clean):
+        yield
 
 
 def _clean() -> None:
