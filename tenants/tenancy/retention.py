@@ -3,7 +3,7 @@ months — the longest period an association may choose for its own log — are 
 the nightly job. Each association's own audit log follows its own policy and is guarded
 by a trigger (tracking/privacy/retention.py, tracking/migrations/0010_retention.py).
 
-No such trigger here: removing an association (tests/tenants/test_backup.py shows how an
+No such trigger here: removing an association (tests/tenants/offboarding/test_backup.py shows how an
 operator does it) deletes its platform entries first, since their key to the association
 is PROTECT; a trigger would have to know about that case too."""
 
