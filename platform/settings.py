@@ -42,6 +42,10 @@ SHARED_APPS = [
     "onboarding",
     "django.contrib.contenttypes",
     "django.contrib.auth",
+    # Per-object permissions (per-case grants, group facilitation): their tables are in each
+    # association's schema (tracking's direct-key models); guardian's own generic tables
+    # stay empty in public.
+    "guardian",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
@@ -54,7 +58,10 @@ SHARED_APPS = [
     "axes",
 ]
 TENANT_APPS = [
-    "django.contrib.contenttypes",
+    # No django.contrib.contenttypes here: one content-type table, in public, for the whole
+    # platform. auth_permission (public) points at it, and so do guardian's per-object
+    # permissions read from an association's host; a second table per schema could number
+    # the same model otherwise (tracking/migrations/0014_content_types_in_public_only.py).
     # Sessions are stored in the schema of the host they were opened on: a session
     # cookie copied to another association's host finds no session there.
     "django.contrib.sessions",
@@ -226,8 +233,15 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses a locked-out account or address before any password is checked.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # `user.has_perm("tracking.change_case", case)` answers from the per-case grants.
+    "guardian.backends.ObjectPermissionBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# django-guardian: no anonymous account (nothing is ever granted to visitors), no methods
+# added to User or Group.
+ANONYMOUS_USER_NAME = None
+GUARDIAN_MONKEY_PATCH_USER = False
+GUARDIAN_MONKEY_PATCH_GROUP = False
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -1,16 +1,21 @@
 """Column types every tracking model uses. Schema: tenant.
 
 `staff_key`: a reference from an association's schema to a person (public account);
-`EncryptedCharField` / `EncryptedTextField`: encrypted at rest, read back as "" when empty."""
+`EncryptedCharField` / `EncryptedTextField`: encrypted at rest, read back as "" when empty;
+`ObjectPermission`: the base of django-guardian's direct-key object permissions kept in an
+association's schema (per-case grants, group facilitation)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from encrypted_fields.fields import EncryptedCharField as _EncryptedChar
 from encrypted_fields.fields import EncryptedTextField as _EncryptedText
+from guardian.models import UserObjectPermissionBase
 
 STAFF = settings.AUTH_USER_MODEL
 # References from an association's schema to people (public.tenants_user) carry no database
@@ -49,3 +54,28 @@ class EncryptedTextField(_EmptyNotNull, _EncryptedText):
         kwargs.setdefault("blank", True)
         kwargs.setdefault("default", "")
         super().__init__(*args, **kwargs)
+
+
+class ObjectPermission(UserObjectPermissionBase):
+    """django-guardian's object permission for one person, with a direct key to the object
+    (each subclass names it `content_object`, as guardian requires), kept in the
+    association's schema. guardian finds the subclasses from the object's class, so its API
+    (`get_perms`, `ObjectPermissionChecker`, `user.has_perm(perm, obj)`) reads them.
+
+    The person and the permission live in public: no database key, like every reference
+    from an association's schema to public (see staff_key). Content types have one table,
+    in public (contenttypes is no tenant app), so guardian's lookups agree from any host."""
+
+    user = staff_key(related_name="+")
+    # Permissions are never deleted (Django's own, or a model's Meta.permissions).
+    permission = models.ForeignKey(Permission, on_delete=models.DO_NOTHING, db_constraint=False)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = True
+
+
+def object_permission(model: type[models.Model], codename: str) -> Permission:
+    """The permission `codename` of `model` (a default one such as "view_case", or one of
+    the model's Meta.permissions), as guardian's object permissions refer to it."""
+    return Permission.objects.get(content_type=ContentType.objects.get_for_model(model),
+                                  codename=codename)

@@ -9,9 +9,9 @@ from tracking.cases.models import (
     Case,
     CaseCodeCounter,
     CaseEvent,
-    CaseGrant,
     CaseLink,
     CaseRole,
+    CaseUserObjectPermission,
     Consent,
     ConsentGiver,
     Gender,
@@ -27,7 +27,14 @@ from tracking.fields.models import (
     CustomFieldKind,
     CustomFieldTarget,
 )
-from tracking.groups.models import Attendance, AttendanceStatus, ExchangeGroup, GroupSession
+from tracking.groups.models import (
+    FACILITATE,
+    Attendance,
+    AttendanceStatus,
+    ExchangeGroup,
+    GroupFacilitation,
+    GroupSession,
+)
 from tracking.imports.models import ImportRun
 from tracking.interactions.models import (
     CaseContact,
@@ -50,6 +57,7 @@ from tracking.workflows.models import (
 
 __all__ = [
     "CHOICE_KINDS",
+    "FACILITATE",
     "TEXT_KINDS",
     "Attendance",
     "AttendanceStatus",
@@ -59,9 +67,9 @@ __all__ = [
     "CaseCodeCounter",
     "CaseContact",
     "CaseEvent",
-    "CaseGrant",
     "CaseLink",
     "CaseRole",
+    "CaseUserObjectPermission",
     "Channel",
     "Consent",
     "ConsentGiver",
@@ -74,6 +82,7 @@ __all__ = [
     "EncryptedTextField",
     "ExchangeGroup",
     "Gender",
+    "GroupFacilitation",
     "GroupSession",
     "ImpactAssessment",
     "ImpactAxis",

@@ -3,11 +3,12 @@
 Declared as data (capabilities per role); `case_visible_q` / `case_editable_q` turn them
 into filters that every selector, view and export applies on the server.
 
-Per-case grants are `tracking.CaseGrant` rows rather than django-guardian's generic
-object permissions: guardian ties each grant to a `django_content_type` id and to
-`auth_permission` rows, and with one schema per association the content-type table exists
-once per schema while `auth_permission` lives in public — ids that do not match across
-schemas. A plain foreign key to the case, in the case's own schema, cannot go wrong.
+Per-case grants are django-guardian object permissions with a direct key to the case
+(`tracking.CaseUserObjectPermission`, in the association's schema): `view_case` to open a
+case, `change_case` to edit it. The filters below read them by the permission's codename
+(one join to public.auth_permission); guardian's `get_perms(user, case)` and
+`user.has_perm("tracking.change_case", case)` agree with them
+(tests/tracking/cases/test_grants.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from enum import StrEnum
 from django.db.models import Q
 
 from tenants.models import Role, User
+
+# guardian's permissions on one case (Django's default ones of tracking.Case).
+VIEW_CASE = "view_case"
+CHANGE_CASE = "change_case"
 
 
 class Capability(StrEnum):
@@ -115,14 +120,22 @@ def clinical_columns() -> dict[str, tuple[str, ...]]:
 NOT_ARCHIVED = Q(archived_at__isnull=True)
 
 
+def _granted(actor: Actor, codename: str) -> Q:
+    from tracking.models import CaseUserObjectPermission
+
+    rows = CaseUserObjectPermission.objects.filter(user_id=actor.id,
+                                                   permission__codename=codename)
+    return Q(pk__in=rows.values("content_object_id"))
+
+
 def case_visible_q(actor: Actor) -> Q:
     """Cases the actor may open: every case, or those assigned or granted to them
     (archived ones never)."""
-    from tracking.models import Case, CaseGrant
+    from tracking.models import Case
 
     if actor.can(C.CASE_VIEW_ALL):
         return NOT_ARCHIVED
-    granted = Q(pk__in=CaseGrant.objects.filter(user_id=actor.id).values("case_id"))
+    granted = _granted(actor, VIEW_CASE)
     if actor.can(C.CASE_VIEW_ASSIGNED):
         assigned = Case.assigned_staff.through.objects.filter(user_id=actor.id)
         return NOT_ARCHIVED & (Q(pk__in=assigned.values("case_id")) | granted)
@@ -132,13 +145,12 @@ def case_visible_q(actor: Actor) -> Q:
 
 
 def case_editable_q(actor: Actor) -> Q:
-    from tracking.models import Case, CaseGrant
+    from tracking.models import Case
 
     if actor.can(C.CASE_EDIT_ALL):
         return NOT_ARCHIVED
     if actor.can(C.CASE_EDIT_ASSIGNED):
         assigned = Case.assigned_staff.through.objects.filter(user_id=actor.id)
-        granted = CaseGrant.objects.filter(user_id=actor.id, can_edit=True)
         return NOT_ARCHIVED & (Q(pk__in=assigned.values("case_id"))
-                               | Q(pk__in=granted.values("case_id")))
+                               | _granted(actor, CHANGE_CASE))
     return Q(pk__in=[])

@@ -67,12 +67,15 @@ from relier_platform.demo.words import (
     WITH_PARENT,
     WITH_SCHOOL,
 )
+from tracking.columns import object_permission
 from tracking.models import (
+    FACILITATE,
     Attendance,
     AttendanceStatus,
     AwarenessSession,
     Channel,
     ExchangeGroup,
+    GroupFacilitation,
     GroupSession,
     ImpactAssessment,
     Interaction,
@@ -239,7 +242,7 @@ class _Generator(CaseMaker):
 
     def group_facilitators(self, groups: list[ExchangeGroup]) -> None:
         rng = self.rng
-        through = ExchangeGroup.facilitators.through
+        facilitate = object_permission(ExchangeGroup, FACILITATE).pk
         rows = []
         for group in groups:
             chosen = {rng.choice(self.team.listeners or self.team.followers)}
@@ -249,9 +252,9 @@ class _Generator(CaseMaker):
                     chosen.add(rng.choice(self.team.volunteers))
             if rng.random() < 0.3:
                 chosen.add(rng.choice(self.team.followers))
-            rows += [(group.pk, uid) for uid in sorted(chosen)]
+            rows += [(group.pk, uid, facilitate) for uid in sorted(chosen)]
         self.counts["group_facilitators"] = copy_rows(
-            through, ("exchangegroup_id", "user_id"), rows)
+            GroupFacilitation, ("content_object_id", "user_id", "permission_id"), rows)
 
     def rosters(self, groups: list[ExchangeGroup], starts: list[date], ends: list[date],
                 candidates: list[int]) -> list[list[tuple[int, date, date]]]:

@@ -12,6 +12,7 @@ def test_shared_apps_are_pinned() -> None:
         "onboarding",
         "django.contrib.contenttypes",
         "django.contrib.auth",
+        "guardian",
         "django.contrib.sessions",
         "django.contrib.messages",
         "django.contrib.staticfiles",
@@ -26,7 +27,6 @@ def test_shared_apps_are_pinned() -> None:
 
 def test_tenant_apps_are_pinned() -> None:
     assert settings.TENANT_APPS == [
-        "django.contrib.contenttypes",
         "django.contrib.sessions",
         "tracking",
     ]

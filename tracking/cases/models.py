@@ -17,7 +17,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from tracking.columns import STAFF, EncryptedCharField, EncryptedTextField, staff_key
+from tracking.columns import (
+    STAFF,
+    EncryptedCharField,
+    EncryptedTextField,
+    ObjectPermission,
+    staff_key,
+)
 from tracking.lists.models import PicklistKind
 from tracking.school_year import age_bracket
 
@@ -123,20 +129,23 @@ class Case(models.Model):
         return age_bracket(self.birth_year, on or timezone.localdate())
 
 
-class CaseGrant(models.Model):
-    """A per-case grant to one staff member on top of their role's defaults."""
+class CaseUserObjectPermission(ObjectPermission):
+    """A per-case grant to one staff member on top of their role's defaults: django-guardian's
+    object permission with a direct key to the case. `view_case` opens the case;
+    `change_case` (always given with `view_case`) lets them edit it too.
 
-    case = models.ForeignKey("tracking.Case", on_delete=models.CASCADE, related_name="grants")
-    user = staff_key(related_name="+")
-    can_edit = models.BooleanField(default=False)
+    One row per permission; `granted_by` and `granted_at` say who gave it and when."""
+
+    content_object = models.ForeignKey("tracking.Case", on_delete=models.CASCADE,
+                                       related_name="grants")
     granted_by = staff_key(related_name="+")
     granted_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["case", "user"], name="grant_unique")]
+    class Meta(ObjectPermission.Meta):
+        verbose_name = _("accès accordé à un dossier")
 
     def __str__(self) -> str:
-        return f"{self.case} → {self.user_id}"
+        return f"{self.content_object_id} → {self.user_id} ({self.permission_id})"
 
 
 class CaseLink(models.Model):

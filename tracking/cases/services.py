@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from tracking import validation
 from tracking.audit.services import audit_record
+from tracking.columns import object_permission
 from tracking.fields import services as custom_fields
 from tracking.models import (
     Case,
     CaseEvent,
-    CaseGrant,
     CaseLink,
+    CaseUserObjectPermission,
     Consent,
     CustomFieldTarget,
     ImpactAssessment,
@@ -26,7 +27,7 @@ from tracking.models import (
     PicklistItem,
     PicklistKind,
 )
-from tracking.permissions import Actor, Capability
+from tracking.permissions import CHANGE_CASE, VIEW_CASE, Actor, Capability
 
 
 def _forbidden() -> ApplicationError:
@@ -208,20 +209,31 @@ def case_link(*, actor: Actor, case: Case, other: Case, note: str = "") -> CaseL
     return link
 
 
-def case_grant(*, actor: Actor, case: Case, user_id: int, can_edit: bool) -> CaseGrant:
+def case_grant(*, actor: Actor, case: Case, user_id: int,
+               can_edit: bool) -> list[CaseUserObjectPermission]:
+    """Give one staff member access to one case on top of their role: django-guardian's
+    `view_case` on it, and `change_case` too when they may edit it. Granting again with
+    `can_edit=False` takes `change_case` back (the case's history and the audit log say
+    so). Returns the person's grants on the case."""
     if not actor.can(Capability.CASE_GRANT):
         raise _forbidden()
     validation.staff_members([user_id], field="user")
+    wanted = [VIEW_CASE, CHANGE_CASE] if can_edit else [VIEW_CASE]
+    now = timezone.now()
     with transaction.atomic():
-        grant, _created = CaseGrant.objects.update_or_create(
-            case=case, user_id=user_id,
-            defaults={"can_edit": can_edit, "granted_by_id": actor.id},
-        )
+        for codename in wanted:
+            CaseUserObjectPermission.objects.update_or_create(
+                content_object=case, user_id=user_id,
+                permission=object_permission(Case, codename),
+                defaults={"granted_by_id": actor.id, "granted_at": now},
+            )
+        case.grants.filter(user_id=user_id).exclude(
+            permission__codename__in=wanted).delete()
         CaseEvent.objects.create(case=case, actor_id=actor.id, kind="granted",
                                  detail={"user": user_id, "can_edit": can_edit})
         audit_record(actor=actor, action="case.grant", obj=case, user=user_id,
                      can_edit=can_edit)
-    return grant
+    return list(case.grants.filter(user_id=user_id).order_by("pk"))
 
 
 def consent_record(

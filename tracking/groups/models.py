@@ -9,7 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tracking.columns import STAFF
+from tracking.columns import ObjectPermission, staff_key
+
+FACILITATE = "facilitate_exchangegroup"
 
 
 class ExchangeGroup(models.Model):
@@ -30,18 +32,39 @@ class ExchangeGroup(models.Model):
     capacity = models.PositiveSmallIntegerField(
         _("capacité"), default=10, validators=[MinValueValidator(1), MaxValueValidator(50)]
     )
-    facilitators: models.ManyToManyField[Any, Any] = models.ManyToManyField(
-        STAFF, db_constraint=False, related_name="+", blank=True,
-                                          verbose_name=_("animateurs"),
-                                          db_table="tracking_group_facilitators")
     is_active = models.BooleanField(_("actif"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("weekday", "theme")
+        # Who facilitates a group is a django-guardian object permission
+        # (GroupFacilitation below), granted when the group is created.
+        permissions = [(FACILITATE, _("Animer le groupe d'échange"))]
 
     def __str__(self) -> str:
         return self.theme
+
+    @property
+    def facilitators(self) -> list[Any]:
+        """The people who facilitate the group (prefetch `facilitations__user` for lists)."""
+        rows = [row for row in self.facilitations.all()
+                if row.permission.codename == FACILITATE]
+        return sorted((row.user for row in rows), key=str)
+
+
+class GroupFacilitation(ObjectPermission):
+    """A person facilitating an exchange group: django-guardian's object permission
+    `facilitate_exchangegroup` with a direct key to the group. A volunteer sees the groups
+    they facilitate and nothing else; a facilitator records sessions and attendance.
+    Facilitations from before guardian carry no `granted_by`/`granted_at`."""
+
+    content_object = models.ForeignKey("tracking.ExchangeGroup", on_delete=models.CASCADE,
+                                       related_name="facilitations")
+    granted_by = staff_key(related_name="+", null=True, blank=True)
+    granted_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
+
+    class Meta(ObjectPermission.Meta):
+        verbose_name = _("animation d'un groupe")
 
 
 class GroupSession(models.Model):

@@ -12,9 +12,11 @@ from django.db.models import (
 from django.http import Http404
 
 from tracking.models import (
+    FACILITATE,
     Attendance,
     Case,
     ExchangeGroup,
+    GroupFacilitation,
 )
 from tracking.permissions import Actor, Capability, case_visible_q
 
@@ -22,8 +24,12 @@ from tracking.permissions import Actor, Capability, case_visible_q
 def group_list(*, actor: Actor) -> QuerySet[ExchangeGroup]:
     qs = ExchangeGroup.objects.filter(is_active=True)
     if not actor.can(Capability.GROUP_VIEW_ALL):
-        qs = qs.filter(facilitators=actor.user)
-    return qs.prefetch_related("facilitators").order_by("weekday", "theme")
+        mine = GroupFacilitation.objects.filter(user_id=actor.id,
+                                                permission__codename=FACILITATE)
+        qs = qs.filter(pk__in=mine.values("content_object_id"))
+    return (qs.prefetch_related(Prefetch(
+        "facilitations", queryset=GroupFacilitation.objects.select_related("user", "permission")))
+        .order_by("weekday", "theme"))
 
 
 def access_group(actor: Actor, group_id: Any) -> ExchangeGroup:

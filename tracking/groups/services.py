@@ -10,14 +10,23 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from tracking import validation
 from tracking.audit.services import audit_record
+from tracking.columns import object_permission
 from tracking.models import (
+    FACILITATE,
     Attendance,
     AttendanceStatus,
     Case,
     ExchangeGroup,
+    GroupFacilitation,
     GroupSession,
 )
 from tracking.permissions import Actor, Capability
+
+
+def facilitates(actor: Actor, group: ExchangeGroup) -> bool:
+    """Whether the actor holds guardian's `facilitate_exchangegroup` on the group."""
+    return group.facilitations.filter(user_id=actor.id,
+                                      permission__codename=FACILITATE).exists()
 
 
 def group_create(
@@ -30,7 +39,10 @@ def group_create(
         group = ExchangeGroup(theme=theme.strip(), weekday=weekday, capacity=capacity)
         group.full_clean()
         group.save()
-        group.facilitators.set(staff)
+        facilitate = object_permission(ExchangeGroup, FACILITATE)
+        GroupFacilitation.objects.bulk_create([
+            GroupFacilitation(content_object=group, user_id=person, permission=facilitate,
+                              granted_by_id=actor.id) for person in staff])
         audit_record(actor=actor, action="group.create", obj=group)
     return group
 
@@ -38,8 +50,7 @@ def group_create(
 def group_session_create(
     *, actor: Actor, group: ExchangeGroup, held_on: date, topic: str = ""
 ) -> GroupSession:
-    if not (actor.can(Capability.GROUP_MANAGE)
-            or group.facilitators.filter(pk=actor.id).exists()):
+    if not (actor.can(Capability.GROUP_MANAGE) or facilitates(actor, group)):
         raise ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
     validation.not_future_day(held_on, field="held_on", label=_("La date de la séance"))
     with transaction.atomic():
@@ -55,8 +66,7 @@ def attendance_record(
 ) -> list[Attendance]:
     """Record who came. At most `capacity` young people may be present."""
     group = session.group
-    if not (actor.can(Capability.GROUP_MANAGE)
-            or group.facilitators.filter(pk=actor.id).exists()):
+    if not (actor.can(Capability.GROUP_MANAGE) or facilitates(actor, group)):
         raise ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
     if any(status not in AttendanceStatus.values for status in statuses.values()):
         raise ApplicationError(_("Statut de présence inconnu."),

@@ -49,7 +49,7 @@ from tracking.models import (
     Referral,
     StageChange,
 )
-from tracking.permissions import Actor, Capability
+from tracking.permissions import CHANGE_CASE, Actor, Capability
 
 EXPORT_FORMAT = "relier.acces-donnees"
 ANONYMISED_EVENT = "anonymised"
@@ -88,6 +88,20 @@ def _iso(value: date | datetime | None) -> str | None:
 
 def _person(user: Any) -> str:
     return str(user) if user is not None else ""
+
+
+def _grants_part(case: Case) -> list[dict[str, Any]]:
+    """One line per person granted access (guardian's `view_case`, plus `change_case`
+    when they may edit), in the order the grants were first given."""
+    people: dict[int, dict[str, Any]] = {}
+    for grant in (case.grants.select_related("user", "granted_by", "permission")
+                  .order_by("id")):
+        line = people.setdefault(grant.user_id, {
+            "a": _person(grant.user), "modification": False,
+            "par": _person(grant.granted_by), "le": _iso(grant.granted_at)})
+        if grant.permission.codename == CHANGE_CASE:
+            line["modification"] = True
+    return list(people.values())
 
 
 def _custom(target: str, values: dict[str, Any]) -> list[dict[str, str]]:
@@ -228,10 +242,7 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
         } for s in ImpactAssessment.objects.filter(case=case).select_related("assessed_by")],
         "signalement": _referral_part(case),
         "historique": _history_part(case),
-        "acces_accordes": [{
-            "a": _person(g.user), "modification": g.can_edit,
-            "par": _person(g.granted_by), "le": _iso(g.granted_at),
-        } for g in case.grants.select_related("user", "granted_by").order_by("id")],
+        "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.
         "dossiers_lies": [{"nature_du_lien": link.note, "cree_le": _iso(link.created_at)}
                           for link in CaseLink.objects.filter(
