@@ -30,7 +30,7 @@ from typing import Any
 # The helpers of bench/provisioning.py (importing it also fixes the environment the same
 # way: DEBUG off, a Redis database and key prefix of the bench's own).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provisioning import in_bench_database, quiet, second_factor
+from provisioning import fresh_association, in_bench_database, load, second_factor
 
 # Static files are served from the source folders when collectstatic was not run.
 warnings.filterwarnings("ignore", message="No directory at")
@@ -41,12 +41,6 @@ PASSWORD = "banc-d-essai-2026"
 TEAM = {  # role: how many (the admin comes with the association)
     "coordinator": 2, "psychologist": 5, "listener": 8, "volunteer": 6, "read_only": 1,
 }
-
-
-def load() -> str:
-    """Load averages: a busy machine (other processes, the same PostgreSQL) slows pages."""
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def parse_args() -> argparse.Namespace:
@@ -81,12 +75,11 @@ def main() -> int:
 def set_up(args: argparse.Namespace) -> dict[str, Any]:
     """Schemas, the association and its team, the invented year of activity."""
     import django
-    from django.core.management import call_command
     from django.db import connection
 
     from relier_platform.demo.activity import generate_activity
     from tenants.models import User
-    from tenants.tenancy.services import association_create, membership_create, public_tenant_ensure
+    from tenants.tenancy.services import membership_create
 
     print(f"Relier case pages bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
     with connection.cursor() as cursor:
@@ -98,13 +91,7 @@ def set_up(args: argparse.Namespace) -> dict[str, Any]:
         f"{load()}"
     )
     start = time.perf_counter()
-    with quiet():
-        call_command("migrate_schemas", interactive=False, verbosity=0)
-        public_tenant_ensure()
-        created = association_create(
-            actor=None, slug=SLUG, name="Grande Association (banc d'essai)",
-            admin_email=f"admin@{SLUG}.example", admin_password=PASSWORD,
-        )
+    created = fresh_association(SLUG, "Grande Association (banc d'essai)", password=PASSWORD)
     association = created.association
     people: dict[str, list[User]] = defaultdict(list)
     people["admin"].append(created.admin)

@@ -43,8 +43,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 # The bench's own connection must not be recycled by the cap while it measures the growth.
 os.environ["DATABASE_CONN_MAX_SCHEMAS"] = "0"
-from provisioning import in_bench_database, quiet, second_factor
-from serving import ROOT, ensure_wrk, gunicorn, load, rss_mib, run_wrk, status_kib
+from provisioning import in_bench_database, load, quiet, second_factor
+from serving import ROOT, ensure_wrk, gunicorn, rss_mib, run_wrk, status_kib
 
 LUA = r"""
 -- Round-robin over the lines "host<TAB>session id" of args[1]; after args[2] responses,

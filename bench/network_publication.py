@@ -50,7 +50,7 @@ os.environ.setdefault("CELERY_KEY_PREFIX", f"bench-network-{os.getpid()}:")
 # The helpers of bench/provisioning.py (importing it also fixes the environment the same
 # way: DEBUG off, a Redis database and key prefix of the bench's own).
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provisioning import in_bench_database, quiet
+from provisioning import in_bench_database, load, quiet
 
 warnings.filterwarnings("ignore", message="No directory at")
 
@@ -64,11 +64,6 @@ COORDINATOR = "coordination@reseau.example"
 # the 699 others, 0.15 s on a fresh one). The product's connections live at most
 # CONN_MAX_AGE; the bench opens a new one every RECYCLE_EVERY associations alike.
 RECYCLE_EVERY = 50
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def parse_args() -> argparse.Namespace:

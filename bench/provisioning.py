@@ -340,8 +340,24 @@ def populate(target: int, counter: list[int]) -> list[float]:
 
 
 def load() -> str:
-    """The machine's load averages: other processes on the 2 cores skew the figures."""
-    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    """The machine's load averages: other processes on the 2 cores skew the figures (every
+    bench prints them)."""
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+def fresh_association(slug: str, name: str, *, password: str) -> Any:
+    """The set-up most benches start from, in their throw-away database: migrate_schemas
+    (public and the template), the public tenant, then one association and its admin
+    (`admin@<slug>.example`). Returns association_create's result."""
+    from django.core.management import call_command
+
+    from tenants.tenancy.services import association_create, public_tenant_ensure
+
+    with quiet():
+        call_command("migrate_schemas", interactive=False, verbosity=0)
+        public_tenant_ensure()
+        return association_create(actor=None, slug=slug, name=name,
+                                  admin_email=f"admin@{slug}.example", admin_password=password)
 
 
 def one_connection(count: int) -> None:

@@ -34,8 +34,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from case_list import PASSWORD, TEAM, explain, measure
-from provisioning import in_bench_database, quiet, second_factor
-from serving import ensure_wrk, gunicorn, load, run_wrk
+from provisioning import fresh_association, in_bench_database, load, second_factor
+from serving import ensure_wrk, gunicorn, run_wrk
 
 SLUG = "grande-asso"
 SLOW_MS = 300.0
@@ -104,18 +104,11 @@ def machine() -> str:
 
 
 def set_up() -> dict[str, Any]:
-    from django.core.management import call_command
 
     from tenants.models import User
-    from tenants.tenancy.services import association_create, membership_create, public_tenant_ensure
+    from tenants.tenancy.services import membership_create
 
-    with quiet():
-        call_command("migrate_schemas", interactive=False, verbosity=0)
-        public_tenant_ensure()
-        created = association_create(
-            actor=None, slug=SLUG, name="Grande Association (banc d'essai)",
-            admin_email=f"admin@{SLUG}.example", admin_password=PASSWORD,
-        )
+    created = fresh_association(SLUG, "Grande Association (banc d'essai)", password=PASSWORD)
     people: dict[str, list[Any]] = {"admin": [created.admin]}
     for role, count in TEAM.items():
         people[role] = []

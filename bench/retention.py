@@ -28,14 +28,9 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from provisioning import in_bench_database, quiet
+from provisioning import fresh_association, in_bench_database, load
 
 SLUG = "conservation"
-
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,23 +55,16 @@ def timed(label: str, action: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
     from django.db import connection
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
     from relier_platform.demo.activity import generate_activity
-    from tenants.tenancy.services import association_create, public_tenant_ensure
     from tracking.privacy import retention
 
     print(f"Relier retention bench — {datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; "
           f"{os.cpu_count()} CPU(s); {load()}")
-    with quiet():
-        call_command("migrate_schemas", interactive=False, verbosity=0)
-        public_tenant_ensure()
-        created = association_create(actor=None, slug=SLUG, name="Conservation (banc)",
-                                     admin_email=f"admin@{SLUG}.example",
-                                     admin_password="banc-d-essai-2026")
+    created = fresh_association(SLUG, "Conservation (banc)", password="banc-d-essai-2026")
     schema = created.association.schema_name
     start = time.perf_counter()
     counts = generate_activity(schema_name=schema, cases=args.cases,

@@ -201,6 +201,3 @@ def private_mib(pid: int) -> float:
     return total / 1024
 
 
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
