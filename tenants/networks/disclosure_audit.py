@@ -18,7 +18,10 @@ is one unknown in both (the auditor knows, through a keyed fingerprint of the hi
 values, which did not change; an attacker could assume it), so a cell hidden before and
 still the same stays hidden, and a cell shown before with the same value is public
 already (neither protected nor protecting). A cell shown in both publications must not
-move by a small count (the difference would be a small count).
+move by a small count (the difference would be a small count); nor may a cell hidden in
+either publication whose value moved by a small count have that change narrowed: the
+change (new − earlier) is audited like a hidden cell (the auditor recognises the earlier
+value by its fingerprint: `moved`).
 
 Inputs are plain dictionaries; tenants/networks/publication.py builds them and acts on the result
 (more suppression, then a new audit, until every hidden cell is protected).
@@ -108,6 +111,8 @@ class Finding:
     keys: list[CellKey]  # the cells of the new release holding this unknown
     low: float
     high: float
+    # The interval of a cell's change between the two publications, not of the cell.
+    difference: bool = False
 
     @property
     def width(self) -> float:
@@ -225,22 +230,25 @@ class InfeasibleError(RuntimeError):
 
 
 def audit(new: Release, old: Release | None = None, *,
-          width: int) -> AuditResult:
+          width: int, moved: Mapping[CellKey, int] | None = None) -> AuditResult:
     """Every hidden cell of `new`, given `new` and `old` (the previous publication of the
     same school year, as shown), with the interval a solver narrows it to. The relations
     between the earlier publication's tables are assumed to have held in its data (they
     do by construction); should its figures say otherwise (data-entry errors since
-    corrected), they are left out."""
+    corrected), they are left out.
+
+    `moved`: the cells whose true value moved by a small count since `old`, with their
+    earlier value; the change of each one hidden in either publication is audited too."""
     try:
-        return _audit(new, old, width=width, old_relations=True)
+        return _audit(new, old, width=width, old_relations=True, moved=moved or {})
     except InfeasibleError:
         if old is None:
             raise
-        return _audit(new, old, width=width, old_relations=False)
+        return _audit(new, old, width=width, old_relations=False, moved=moved or {})
 
 
 def _audit(new: Release, old: Release | None, *, width: int,
-           old_relations: bool) -> AuditResult:
+           old_relations: bool, moved: Mapping[CellKey, int]) -> AuditResult:
     truth = new.truth
     assert truth is not None
     system = _System()
@@ -251,6 +259,7 @@ def _audit(new: Release, old: Release | None, *, width: int,
                           and new.cells.get(key, Shown(None)).value is None}
     new_terms: dict[CellKey, Term] = {}
     checked: dict[int, list[CellKey]] = defaultdict(list)
+    changes: list[tuple[list[CellKey], dict[int, float]]] = []
     for key, shown in new.cells.items():
         low, high = public_bounds(shown, new.threshold, new.round_to)
         if key in public_already:
@@ -277,10 +286,27 @@ def _audit(new: Release, old: Release | None, *, width: int,
             else:
                 old_terms[key] = system.unknown(("old", canonical(key)), low, high)
         _add_release(system, old, old_terms, relations=old_relations)
+        changes = _changes(moved, old_terms, new_terms, public_already)
     _add_release(system, new, new_terms)
-    findings = _solve(system, checked)
+    findings = _solve(system, checked, changes)
     failing = [f for f in findings if f.width < width]
     return AuditResult(findings=findings, failing=failing, public_already=public_already)
+
+
+def _changes(moved: Mapping[CellKey, int], old_terms: Mapping[CellKey, Term],
+             new_terms: Mapping[CellKey, Term],
+             public_already: set[CellKey]) -> list[tuple[list[CellKey], dict[int, float]]]:
+    """new − earlier, for each cell that moved by a small count and is hidden in either
+    publication (shown in both, its difference is public: small_differences)."""
+    out = []
+    for key in sorted(moved):
+        before, after = old_terms.get(key), new_terms.get(key)
+        if before is None or after is None or key in public_already or before == after:
+            continue
+        objective = {i: c for c, i in ((1.0, after), (-1.0, before)) if isinstance(i, int)}
+        if objective:
+            out.append(([key], objective))
+    return out
 
 
 def small_differences(new: Release, old: Release | None) -> set[CellKey]:
@@ -348,55 +374,123 @@ def _highs() -> object:
     return solver
 
 
-def _solve(system: _System, checked: Mapping[int, list[CellKey]]) -> list[Finding]:
-    import highspy
+def _solve(system: _System, checked: Mapping[int, list[CellKey]],
+           changes: Iterable[tuple[list[CellKey], dict[int, float]]] = ()) -> list[Finding]:
+    """The interval of every checked unknown, and of every change (Σ coefficient ×
+    unknown) — one LP per group of linked unknowns, many objectives over it."""
 
+    components = _components(system)
+    objectives, apart = _objectives(components, checked, changes)
+    single: dict[int, tuple[float, float]] = {}
     findings: list[Finding] = []
-    for members, relations in _components(system):
-        wanted = [i for i in members if i in checked]
+    for number, (members, relations) in enumerate(components):
+        wanted = objectives.get(number)
         if not wanted:
             continue
-        if not relations:  # bounds alone
-            for i in wanted:
-                findings.append(Finding(checked[i], *_inward(system.lower[i],
-                                                             system.upper[i])))
-            continue
         local = {i: n for n, i in enumerate(members)}
-        lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = len(members), len(relations)
-        lp.col_cost_ = np.zeros(len(members))
-        lp.col_lower_ = np.array([system.lower[i] for i in members], dtype=float)
-        lp.col_upper_ = np.array([_highs_bound(system.upper[i]) for i in members],
-                                 dtype=float)
-        lp.row_lower_ = np.array([_highs_bound(system.rows[j][1]) for j in relations],
-                                 dtype=float)
-        lp.row_upper_ = np.array([_highs_bound(system.rows[j][2]) for j in relations],
-                                 dtype=float)
-        columns: list[list[tuple[int, float]]] = [[] for _ in members]
-        for row_number, j in enumerate(relations):
-            for i, coefficient in system.rows[j][0].items():
-                columns[local[i]].append((row_number, coefficient))
-        starts, index, values = [0], [], []
-        for entries in columns:
-            for row_number, coefficient in entries:
-                index.append(row_number)
-                values.append(coefficient)
-            starts.append(len(index))
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
-        lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
-        lp.a_matrix_.value_ = np.array(values, dtype=float)
-        solver = _highs()
-        solver.clearModel()  # type: ignore[attr-defined]
-        solver.passModel(lp)  # type: ignore[attr-defined]
-        for i in wanted:
-            column = local[i]
-            solver.changeColCost(column, 1.0)  # type: ignore[attr-defined]
-            low = _optimum(solver, highspy.ObjSense.kMinimize)
-            high = _optimum(solver, highspy.ObjSense.kMaximize)
-            solver.changeColCost(column, 0.0)  # type: ignore[attr-defined]
-            findings.append(Finding(checked[i], *_inward(low, high)))
+        solver = _load(system, members, relations, local) if relations else None
+        results: dict[tuple[tuple[int, float], ...], tuple[float, float]] = {}
+        for keys, objective, difference in wanted:
+            signature = tuple(sorted(objective.items()))
+            if signature not in results:
+                results[signature] = (_bounds_of(system, objective) if solver is None
+                                      else _optimize(solver, local, objective))
+            low, high = results[signature]
+            if keys:
+                findings.append(Finding(keys, *_inward(low, high), difference))
+            else:
+                (i,) = objective
+                single[i] = (low, high)
+    for keys, objective in apart:
+        low = sum(c * single[i][0 if c > 0 else 1] for i, c in objective.items())
+        high = sum(c * single[i][1 if c > 0 else 0] for i, c in objective.items())
+        findings.append(Finding(keys, *_inward(low, high), True))
     return findings
+
+
+def _objectives(components: list[tuple[list[int], list[int]]],
+                checked: Mapping[int, list[CellKey]],
+                changes: Iterable[tuple[list[CellKey], dict[int, float]]],
+                ) -> tuple[dict[int, list[tuple[list[CellKey], dict[int, float], bool]]],
+                           list[tuple[list[CellKey], dict[int, float]]]]:
+    """What to solve in each group of linked unknowns: (cells, objective, is a change).
+    A change whose unknowns are in different groups is returned apart; the intervals of
+    its unknowns are solved (with no cells) and added up."""
+    component_of = {i: n for n, (members, _r) in enumerate(components) for i in members}
+    # A change whose unknowns are not linked: the sum of their own intervals.
+    objectives: dict[int, list[tuple[list[CellKey], dict[int, float], bool]]] = \
+        defaultdict(list)
+    apart: list[tuple[list[CellKey], dict[int, float]]] = []
+    for i, keys in checked.items():
+        objectives[component_of[i]].append((keys, {i: 1.0}, False))
+    for keys, objective in changes:
+        places = {component_of[i] for i in objective}
+        if len(places) == 1:
+            objectives[places.pop()].append((keys, objective, True))
+        else:
+            apart.append((keys, objective))
+    for _keys, objective in apart:
+        for i in objective:
+            objectives[component_of[i]].append(([], {i: 1.0}, False))
+    return objectives, apart
+
+
+def _load(system: _System, members: list[int], relations: list[int],
+          local: Mapping[int, int]) -> object:
+    """One group of linked unknowns as an LP in the solver (objective zero)."""
+    import highspy
+
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(members), len(relations)
+    lp.col_cost_ = np.zeros(len(members))
+    lp.col_lower_ = np.array([system.lower[i] for i in members], dtype=float)
+    lp.col_upper_ = np.array([_highs_bound(system.upper[i]) for i in members],
+                             dtype=float)
+    lp.row_lower_ = np.array([_highs_bound(system.rows[j][1]) for j in relations],
+                             dtype=float)
+    lp.row_upper_ = np.array([_highs_bound(system.rows[j][2]) for j in relations],
+                             dtype=float)
+    columns: list[list[tuple[int, float]]] = [[] for _ in members]
+    for row_number, j in enumerate(relations):
+        for i, coefficient in system.rows[j][0].items():
+            columns[local[i]].append((row_number, coefficient))
+    starts, index, values = [0], [], []
+    for entries in columns:
+        for row_number, coefficient in entries:
+            index.append(row_number)
+            values.append(coefficient)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(values, dtype=float)
+    solver = _highs()
+    solver.clearModel()  # type: ignore[attr-defined]
+    solver.passModel(lp)  # type: ignore[attr-defined]
+    return solver
+
+
+def _optimize(solver: object, local: Mapping[int, int],
+              objective: Mapping[int, float]) -> tuple[float, float]:
+    """Min and max of Σ coefficient × unknown over the loaded LP (warm starts)."""
+    import highspy
+
+    for i, coefficient in objective.items():
+        solver.changeColCost(local[i], coefficient)  # type: ignore[attr-defined]
+    low = _optimum(solver, highspy.ObjSense.kMinimize)
+    high = _optimum(solver, highspy.ObjSense.kMaximize)
+    for i in objective:
+        solver.changeColCost(local[i], 0.0)  # type: ignore[attr-defined]
+    return low, high
+
+
+def _bounds_of(system: _System, objective: Mapping[int, float]) -> tuple[float, float]:
+    """Min and max of Σ coefficient × unknown from the unknowns' bounds alone."""
+    low = sum(c * (system.lower[i] if c > 0 else system.upper[i])
+              for i, c in objective.items())
+    high = sum(c * (system.upper[i] if c > 0 else system.lower[i])
+               for i, c in objective.items())
+    return low, high
 
 
 def _highs_bound(value: float) -> float:
@@ -423,9 +517,9 @@ def _optimum(solver: object, sense: object) -> float:
     if status == highspy.HighsModelStatus.kOptimal:
         return float(solver.getInfo().objective_function_value)  # type: ignore[attr-defined]
     if status in (highspy.HighsModelStatus.kUnbounded,
-                  highspy.HighsModelStatus.kUnboundedOrInfeasible) \
-            and sense == highspy.ObjSense.kMaximize:
-        return INF
+                  highspy.HighsModelStatus.kUnboundedOrInfeasible):
+        # (a change, new − earlier, may be unbounded below as well as above)
+        return INF if sense == highspy.ObjSense.kMaximize else -INF
     if status == highspy.HighsModelStatus.kInfeasible:
         raise InfeasibleError("disclosure audit: the published figures cannot all hold")
     raise RuntimeError(f"disclosure audit: the solver answered {status}")

@@ -19,7 +19,7 @@ import math
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -330,6 +330,29 @@ def _revealable(key: CellKey, published: dict[str, Published], release: Release)
         and release.cells[key].reason in SECONDARY - {Reason.DIFFERENCE}
 
 
+def _moved(network: Network, period: str, truth: Mapping[CellKey, int], *,
+           seals: Mapping[CellKey, str], previous: Release | None,
+           rules: Mapping[str, Rules]) -> dict[CellKey, int]:
+    """The cells whose true value moved by a small count since the previous publication,
+    with their earlier value: recognised by the earlier fingerprint among the values a
+    small count away (the earlier value itself is not kept). Their change is audited
+    when they are hidden in either publication."""
+    if previous is None or previous.round_to:
+        return {}
+    found = {}
+    for key, value in truth.items():
+        before = previous.seals.get(key)
+        if not before or before == seals.get(key) or key[0] not in rules:
+            continue
+        for step in range(1, rules[key[0]].threshold):
+            hit = next((earlier for earlier in (value - step, value + step) if earlier >= 0
+                        and cell_seal(network, period, key, earlier) == before), None)
+            if hit is not None:
+                found[key] = hit
+                break
+    return found
+
+
 def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
                   cutoff: date, previous: Release | None,
                   min_contributors: int = 3) -> YearResult:
@@ -354,6 +377,7 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
     kept_hidden: set[CellKey] = set()  # hidden by the last resort: never revealed again
     truth = _truth(tables, not_started)  # the data do not change from round to round
     seals = {key: cell_seal(network, period, key, value) for key, value in truth.items()}
+    moved = _moved(network, period, truth, seals=seals, previous=previous, rules=rules)
     rounds = 0
     while True:
         rounds += 1
@@ -374,12 +398,12 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
             for key, reason in more.items():
                 _force(forced, key, reason)
             continue
-        result = disclosure_audit.audit(release, previous, width=base.width)
+        result = disclosure_audit.audit(release, previous, width=base.width, moved=moved)
         if not result.failing:
             break
         # A complement the solver pins anyway is shown (not a cell whose change between
         # two publications must stay hidden: its difference is a small count).
-        pinned = {key for f in result.failing if f.low == f.high
+        pinned = {key for f in result.failing if f.low == f.high and not f.difference
                   and all(_revealable(k, published, release) for k in f.keys)
                   for key in f.keys}
         if pinned - revealed - kept_hidden:

@@ -178,8 +178,10 @@ class Attack:
         low = linprog(c, **kwargs)
         assert low.status != 2, "the published tables contradict each other"
         high = linprog(-c, **kwargs)
-        top = math.inf if high.status == 3 else -high.fun
-        return math.ceil(low.fun - 1e-6), (top if top == math.inf else math.floor(top + 1e-6))
+        # Unbounded (status 3): a change (new − earlier) may be, below as well as above.
+        bottom = -math.inf if low.status == 3 else math.ceil(low.fun - 1e-6)
+        top = math.inf if high.status == 3 else math.floor(-high.fun + 1e-6)
+        return bottom, top
 
 
 def width(attack: Attack, objective: Mapping[int, float]) -> float:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
@@ -152,10 +153,15 @@ def _csv(network: Network) -> list[list[str]]:
     return published.csv_rows(network, PERIOD, threshold, publication)
 
 
-def _assert_protected_alone(csv: Csv, rule_width: int) -> None:
+def _assert_protected_alone(csv: Csv, rule_width: int,
+                            public: Collection[tuple[str, str, str]] = ()) -> None:
+    """`public`: cells shown with this very value by the earlier publication, still in
+    people's hands — hiding them now protects nothing, and nothing is asked of them."""
     attack = Attack()
     attack.add(csv, "now")
     for cell in csv.hidden():
+        if cell in public:
+            continue
         i = attack.names[("now", _shared_key(cell))]
         found = width(attack, {i: 1.0})
         assert found >= rule_width, f"{cell} narrowed to a width of {found}"
@@ -257,14 +263,29 @@ def test_no_hidden_cell_is_narrowed_alone_or_across_two_publications(
     _two_publications(five, world, seed, sizes, threshold, late)
 
 
+def test_a_small_change_hidden_in_both_publications_is_not_narrowed(
+        five: list[int], world: World) -> None:
+    """Found by the property test above: November's group attendance, hidden in both
+    publications, fell by 2 when an association left; the year's total (132, then 108)
+    and the months shown — with February hidden but unchanged — gave the change exactly.
+    The audit now checks the change of every cell hidden in either publication whose
+    value moved by a small count (tenants/networks/disclosure_audit.py, `moved`)."""
+    _two_publications(five, world, 554, [13, 27, 3, 28, 30], 5, 3,
+                      salts=[62, 63, 64, 65, 66])
+
+
 def _two_publications(five: list[int], world: World, seed: int, sizes: list[int],
-                      threshold: int, late: int) -> None:
+                      threshold: int, late: int, *, salts: list[int] | None = None) -> None:
+    """`salts`: what each association's invented activity is drawn with besides the seed
+    (by default its place in the list: the same examples whatever the database's ids)."""
     rng = random.Random(seed)
     network = _network(threshold)
     members = five[:len(sizes)]
+    salt = dict(zip(members, salts or range(len(members)), strict=False))
     people = {pk: _people(rng, n, DEPARTMENTS[i % 3])
               for i, (pk, n) in enumerate(zip(members, sizes, strict=True))}
-    contributions = {pk: _contribution(people[pk], random.Random(seed + pk)) for pk in members}
+    contributions = {pk: _contribution(people[pk], random.Random(seed + salt[pk]))
+                     for pk in members}
     for pk in members:
         _store(Association.objects.get(pk=pk), contributions[pk])
     _join(network, members, world)
@@ -286,12 +307,15 @@ def _two_publications(five: list[int], world: World, seed: int, sizes: list[int]
     staying = members[:-1]
     people[staying[0]] += _people(rng, late, DEPARTMENTS[0])
     contributions[staying[0]] = _contribution(people[staying[0]],
-                                              random.Random(seed + staying[0]))
+                                              random.Random(seed + salt[staying[0]]))
     _store(Association.objects.get(pk=staying[0]), contributions[staying[0]])
     network_publish(network, [YEAR], today=TODAY)
     second = Csv.read(_csv(network), threshold)
-    _assert_protected_alone(second, rule_width)
-    _assert_protected_together(first, second, truth_first, _truth(contributions, staying),
+    truth_second = _truth(contributions, staying)
+    shown_before = {cell for cell, shown in first.cells.items() if not shown.hidden
+                    and truth_first.get(cell, 0) == truth_second.get(cell, 0)}
+    _assert_protected_alone(second, rule_width, shown_before)
+    _assert_protected_together(first, second, truth_first, truth_second,
                                threshold, rule_width)
 
 
