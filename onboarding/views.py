@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from onboarding import selectors
 from onboarding.forms import AcceptForm, SignUpForm
 from onboarding.models import DPA_VERSION, TERMS_VERSION, SignUp
-from onboarding.services import invitations, signup
+from onboarding.services import signup
+from onboarding.team import invitations
 from relier_platform.errors import ApplicationError
 from tenants.accounts import ratelimit
 from tenants.tenancy.services import association_host

@@ -18,13 +18,11 @@ app = CeleryApp("relier")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 # Every room that has a tasks.py (tests/test_architecture.py checks none is forgotten).
 TASK_PACKAGES = [
-    "relier_platform", "billing", "onboarding",
+    "relier_platform", "billing", "onboarding", "onboarding.importing",
     "tenants.accounts", "tenants.networks", "tenants.offboarding", "tenants.outbox",
     "tracking.cases", "tracking.privacy", "tracking.workflows",
 ]
 app.autodiscover_tasks(TASK_PACKAGES)
-# Modules of tasks not named tasks.py.
-app.autodiscover_tasks(["onboarding"], related_name="tasks_import")
 
 
 @worker_ready.connect

@@ -18,8 +18,8 @@ urlpatterns = [
         "tracking.privacy.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
-        "onboarding.import_urls",
-        "onboarding.urls_team",
+        "onboarding.importing.urls",
+        "onboarding.team.urls",
         "billing.urls",
     )
 ]

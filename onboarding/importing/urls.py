@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from onboarding import import_views
+from onboarding.importing import views as import_views
 
 urlpatterns = [
     path("parametres/import/", import_views.import_home, name="import_home"),

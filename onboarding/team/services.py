@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing.services import subscription_seats_changed
-from onboarding.services.invitations import _lock_association, _role, seat_check
+from onboarding.team.invitations import _lock_association, _role, seat_check
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.accounts.security import sessions_end
 from tenants.models import Membership, Role, User

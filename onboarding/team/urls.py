@@ -4,7 +4,7 @@ isolation tests try every one of them as an outsider)."""
 from django.urls import path
 from django.views.generic import RedirectView
 
-from onboarding import views_team
+from onboarding.team import views as views_team
 
 urlpatterns = [
     path("equipe/", views_team.team_page, name="team"),

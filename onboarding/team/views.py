@@ -15,7 +15,8 @@ from billing.selectors import plan_of, seats_used
 from onboarding import selectors
 from onboarding.forms import InviteForm
 from onboarding.services import checklist as checklist_services
-from onboarding.services import invitations, team
+from onboarding.team import invitations
+from onboarding.team import services as team
 from relier_platform.errors import ApplicationError
 from tenants.accounts import ratelimit
 from tenants.accounts.security import reauthentication_check

@@ -9,7 +9,8 @@ import pytest
 
 from billing.models import Subscription
 from billing.services import subscription_plan_choose, subscription_seats_sync
-from onboarding.services import invitations, team
+from onboarding.team import invitations
+from onboarding.team import services as team
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Membership
 from tests.billing.conftest import Prices, remote

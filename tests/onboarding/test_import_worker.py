@@ -15,7 +15,7 @@ import pytest
 from django_tenants.utils import schema_context
 
 from onboarding.importing import services
-from onboarding.tasks_import import import_commit_task, import_validate_task
+from onboarding.importing.tasks import import_commit_task, import_validate_task
 from tenants.models import Association
 from tenants.tenancy.services import association_create
 from tests.conftest import PASSWORD, World

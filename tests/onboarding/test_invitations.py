@@ -13,7 +13,7 @@ from django.utils import timezone
 from billing.models import Subscription
 from billing.services import subscription_create, subscription_plan_choose
 from onboarding.models import Invitation
-from onboarding.services import invitations as svc
+from onboarding.team import invitations as svc
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, User
 from tenants.tenancy.services import association_create

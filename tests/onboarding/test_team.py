@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django_tenants.utils import schema_context
 
 from onboarding.models import Checklist
-from onboarding.services import team
+from onboarding.team import services as team
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import AuditEntry, Membership, Network, User
 from tenants.networks.services import network_coordinator_add

@@ -165,6 +165,17 @@ def test_every_tasks_module_is_found_by_celery() -> None:
     assert rooms <= set(TASK_PACKAGES)
 
 
+def test_every_room_is_under_the_layers_contract() -> None:
+    """A room added later is checked as soon as it exists: the import-linter contract lists
+    every sub-package of tenants/ and tracking/ (management commands and migrations apart)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (rooms,) = [c for c in config["contracts"] if c["id"] == "rooms"]
+    on_disk = {f"{app}.{path.parent.name}" for app in ("tenants", "tracking")
+               for path in (ROOT / app).glob("*/__init__.py")
+               if path.parent.name not in {"management", "migrations"}}
+    assert on_disk | {"onboarding.importing", "onboarding.team"} == set(rooms["containers"])
+
+
 def test_the_import_layers_hold() -> None:
     """import-linter's contracts (pyproject [tool.importlinter]): pages above tasks above
     services above selectors and models in every room; the platform's core below every

@@ -104,7 +104,7 @@ class Site:
     def enqueue_commit(self, run_id: int) -> None:
         """What the import page does once the commit is asked for, sent to the private
         Redis (the test process's own broker is another one)."""
-        from onboarding.tasks_import import import_commit_task
+        from onboarding.importing.tasks import import_commit_task
         from relier_platform.celery import app
 
         with app.connection_for_write(self.stack.redis.url) as conn:

@@ -40,7 +40,7 @@ from django_tenants.utils import schema_context
 from freezegun import freeze_time
 
 from onboarding.importing import services as importing
-from onboarding.tasks_import import import_commit_task, import_validate_task
+from onboarding.importing.tasks import import_commit_task, import_validate_task
 from relier_platform.tenancy import current_schema
 from tenants.models import (
     AuditEntry,
@@ -256,7 +256,7 @@ def test_a_publish_now_delivered_twice_publishes_the_same_figures_once(
     assert NetworkPublication.objects.filter(network=network).count() == 2
 
 
-# --- onboarding/tasks_import.py ------------------------------------------------------------
+# --- onboarding/importing/tasks.py ------------------------------------------------------------
 
 CSV = ("Prénom;Année de naissance;Genre;Ville;Département;Identifiant\r\n"
        "Hélène;2011;Fille;Épinay-sur-Seine;93;W-1\r\n"

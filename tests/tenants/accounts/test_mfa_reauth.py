@@ -192,7 +192,7 @@ def test_a_stale_invitation_waits_for_the_password_then_is_sent(world: World) ->
 
 def test_a_stale_invitation_resend_waits_for_the_password(world: World) -> None:
     from onboarding.models import Invitation
-    from onboarding.services.invitations import invitation_create
+    from onboarding.team.invitations import invitation_create
 
     invitation = invitation_create(actor=world.acme_members["admin"], association=world.acme,
                                    email="relance@acme.example", role=Role.LISTENER)

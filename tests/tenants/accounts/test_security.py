@@ -15,7 +15,7 @@ from django.conf import settings
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from onboarding.services.team import member_role_change
+from onboarding.team.services import member_role_change
 from tenants.accounts.security import SEEN_SESSION_KEY, STARTED_SESSION_KEY
 from tenants.models import Membership
 from tests.conftest import PASSWORD, World, host_client, signed_in
