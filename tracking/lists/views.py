@@ -17,20 +17,13 @@ from django.views.decorators.http import require_http_methods
 
 from relier_platform.errors import ApplicationError
 from tracking.access import admin_of
+from tracking.forms import as_int
 from tracking.lists import services
 from tracking.models import (
     PicklistItem,
     PicklistKind,
 )
 from tracking.permissions import Actor
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
 
 
 def _list_name(kind: str) -> str:
@@ -98,7 +91,7 @@ def picklists(request: HttpRequest) -> HttpResponse:
         action = post.get("action", "")
         item = None
         if action in ITEM_ACTIONS:
-            item = services.access_picklist_item(actor, _int(post.get("item")))
+            item = services.access_picklist_item(actor, as_int(post.get("item")))
         elif action != "create":
             raise Http404
         kind = item.kind if item is not None else post.get("kind", "")

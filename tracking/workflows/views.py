@@ -13,20 +13,14 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError
 from tenants.models import Role
 from tracking.access import requires
+from tracking.forms import as_int
 from tracking.models import Stage, WorkflowVersion, stage_fields
 from tracking.permissions import Actor, Capability
 from tracking.workflows import services as workflows
 
 
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _stage(version: WorkflowVersion, stage_id: Any) -> Stage:
-    stage = version.stages.filter(pk=_int(stage_id) or 0).first()
+    stage = version.stages.filter(pk=as_int(stage_id) or 0).first()
     if stage is None:
         raise Http404
     return stage
@@ -47,7 +41,7 @@ def _apply(request: HttpRequest, actor: Actor, draft: WorkflowVersion | None) ->
             actor=actor, version=draft, stage=stage, name=post.get("name", ""),
             colour=post.get("colour", "#1d4f91"), is_open=post.get("is_open") == "on",
             is_initial=post.get("is_initial") == "on",
-            time_limit_hours=_int(post.get("time_limit_hours")),
+            time_limit_hours=as_int(post.get("time_limit_hours")),
         )
     elif action == "stage_remove":
         workflows.stage_remove(actor=actor, stage=_stage(draft, post.get("stage")))
@@ -59,7 +53,7 @@ def _apply(request: HttpRequest, actor: Actor, draft: WorkflowVersion | None) ->
             confirmation=post.get("confirmation", ""),
         )
     elif action == "transition_remove":
-        transition = draft.transitions.filter(pk=_int(post.get("transition")) or 0).first()
+        transition = draft.transitions.filter(pk=as_int(post.get("transition")) or 0).first()
         if transition is None:
             raise Http404
         workflows.transition_remove(actor=actor, transition=transition)
