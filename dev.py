@@ -4,6 +4,11 @@
     python3 dev.py start   set everything up, seed the demo, run the web server and a worker
     python3 dev.py test    run the whole test suite (ruff, mypy, import layers, pytest)
 
+    python3 dev.py citus start|stop   a Citus cluster of this checkout (.data/citus): a
+                                      coordinator and two workers; prints its DATABASE_URL
+    python3 dev.py test -m citus      the Citus tests, on a cluster of their own (Citus is
+                                      built from ../shared/citus when missing)
+
 Needs only Python 3.11 and git: the virtual environment (.venv/), the pinned packages,
 an embedded PostgreSQL and Redis (under .data/, unless DATABASE_URL / REDIS_URL are set)
 are all set up by this script. Run it again at will: every step is idempotent.
@@ -152,9 +157,108 @@ def start() -> None:
     sys.exit(code)
 
 
+CITUS_SOURCE = ROOT.parent / "shared" / "citus"
+CITUS_PORT = 9700
+
+
+def as_root(*args: str) -> list[str]:
+    return list(args) if os.geteuid() == 0 else ["sudo", "-n", *args]
+
+
+def citus_install() -> None:
+    """Build Citus into the machine's PostgreSQL 15 when it is not there yet (idempotent)."""
+    if not (CITUS_SOURCE / "install.sh").exists():
+        sys.exit(f"Citus introuvable : {CITUS_SOURCE}/install.sh (Citus source not found).")
+    step("Citus (../shared/citus/install.sh : compilé s'il manque)")
+    run(*as_root("bash", str(CITUS_SOURCE / "install.sh")))
+
+
+def port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def citus_start(folder: Path, port: int, workers: int = 2) -> str:
+    """Start (or keep running) a coordinator and `workers` workers in `folder`, with
+    logical WAL so that associations move between workers while they keep serving;
+    returns the coordinator's DATABASE_URL."""
+    citus_install()
+    step(f"Cluster Citus : 1 coordinateur, {workers} workers ({folder}, ports {port}+)")
+    out = subprocess.run(as_root("bash", str(CITUS_SOURCE / "cluster.sh"), "start",
+                                 str(folder), str(port), str(workers)),
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    url = next(line.split("=", 1)[1] for line in out.splitlines()
+               if line.startswith("DATABASE_URL="))
+    restart = []
+    for i in range(workers + 1):
+        psql = ["psql", "-h", "127.0.0.1", "-p", str(port + i), "-U", "postgres", "-qAt", "-c"]
+        level = subprocess.run([*psql, "SHOW wal_level"], check=True, capture_output=True,
+                               text=True).stdout.strip()
+        if level != "logical":
+            subprocess.run([*psql, "ALTER SYSTEM SET wal_level = logical"], check=True)
+            restart.append(i)
+    for i in restart:
+        subprocess.run(as_root("su", "postgres", "-s", "/bin/sh", "-c",
+                               f"/usr/lib/postgresql/15/bin/pg_ctl -D '{folder}/node{i}' "
+                               f"-l '{folder}/node{i}.log' -w restart >/dev/null"), check=True)
+    return url
+
+
+def citus_stop(folder: Path) -> None:
+    subprocess.run(as_root("bash", str(CITUS_SOURCE / "cluster.sh"), "stop", str(folder)),
+                   cwd=ROOT, check=False)
+
+
+def citus(args: list[str]) -> None:
+    folder = ROOT / ".data" / "citus"
+    port = int(os.environ.get("RELIER_CITUS_PORT", CITUS_PORT))
+    if args[:1] == ["start"]:
+        url = citus_start(folder, port)
+        print(f"\nDATABASE_URL={url}\n\nLe produit sur ce cluster (the product on it) :\n"
+              f"  DATABASE_URL={url} python3 dev.py start")
+    elif args[:1] == ["stop"]:
+        citus_stop(folder)
+    else:
+        sys.exit("python3 dev.py citus start|stop")
+
+
+def wants_citus(pytest_args: list[str]) -> bool:
+    import itertools
+
+    return any(a == "-m" and b.strip() == "citus"
+               for a, b in itertools.pairwise(pytest_args))
+
+
+@contextlib.contextmanager
+def citus_cluster_for_tests(env: dict[str, str]) -> Iterator[None]:
+    """A cluster of the test run's own, on free ports, removed at the end."""
+    import shutil
+    import tempfile
+
+    port = next(p for p in range(9750, 9990, 5) if all(port_free(p + i) for i in range(3)))
+    folder = Path(tempfile.mkdtemp(prefix="relier-citus-"))
+    try:
+        env["DATABASE_URL"] = citus_start(folder, port)
+        env["RELIER_CITUS_TESTS"] = "1"
+        yield
+    finally:
+        citus_stop(folder)
+        subprocess.run(as_root("rm", "-rf", str(folder)), check=False)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def test(pytest_args: list[str]) -> None:
     ensure_venv()
     env = {**os.environ}
+    if wants_citus(pytest_args):
+        manage("compile_translations", env=env)
+        with citus_cluster_for_tests(env):
+            step("pytest -m citus (sur le cluster Citus)")
+            result = subprocess.run([str(PY), "-m", "pytest", *pytest_args], cwd=ROOT,
+                                    env=env, check=False)
+        sys.exit(result.returncode)
     manage("compile_translations", env=env)
     step("ruff")
     run(str(PY), "-m", "ruff", "check", ".", env=env)
@@ -178,6 +282,8 @@ def main() -> None:
             sys.exit(130)
     elif command == "test":
         test(sys.argv[2:])
+    elif command == "citus":
+        citus(sys.argv[2:])
     else:
         sys.exit(__doc__)
 

@@ -59,7 +59,7 @@ class AssociationAdmin(admin.ModelAdmin):
     readonly_fields = ("name", "slug", "schema_name", "created_at", *CLOSURE_FIELDS)
     fields = ("name", "slug", "schema_name", "is_active", "created_at", *CLOSURE_FIELDS)
     inlines = (DomainInline, MembershipInline)
-    actions = ("closure_confirm",)
+    actions = ("closure_confirm", "move_to_node")
 
     @admin.action(description=_("Confirmer la fermeture (après le délai de grâce)"))
     def closure_confirm(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
@@ -85,6 +85,41 @@ class AssociationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, _("%(slug)s : fermée, schéma supprimé.")
                                   % {"slug": association.slug}, messages.SUCCESS)
+        return None
+
+    @admin.action(description=_("Déplacer vers un autre nœud (cluster Citus)"))
+    def move_to_node(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
+        """tenants/tenancy/citus.py: the operator picks the worker on an intermediate page;
+        each association is moved whole while it keeps serving, and audited."""
+        from tenants.tenancy import citus
+        from tenants.tenancy.services import association_move
+
+        if not citus.active():
+            self.message_user(request, _("Cette base n'est pas un cluster Citus : il n'y a "
+                                         "pas de nœud où déplacer une association."),
+                              messages.ERROR)
+            return None
+        associations = list(queryset.order_by("slug"))
+        if request.POST.get("target_submitted") != "1":
+            where = citus.schema_nodes()
+            return render(request, "tenants/tenancy/admin_move.html", {
+                **self.admin_site.each_context(request),
+                "rows": [(a, where.get(a.schema_name, "—")) for a in associations],
+                "nodes": citus.nodes(), "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                "title": _("Déplacer vers un autre nœud"),
+            })
+        target = request.POST.get("target", "")
+        for association in associations:
+            try:
+                source = association_move(actor=request.user,  # type: ignore[arg-type]
+                                          association=association, target=target)
+            except ApplicationError as error:
+                self.message_user(request, f"{association.slug} : {error.message}",
+                                  messages.ERROR)
+            else:
+                self.message_user(request, _("%(slug)s : %(source)s → %(target)s.")
+                                  % {"slug": association.slug, "source": source,
+                                     "target": target}, messages.SUCCESS)
         return None
 
     def get_queryset(self, request: HttpRequest) -> Any:

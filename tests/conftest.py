@@ -206,3 +206,22 @@ def committed_data(django_db_blocker: Any, clean: Callable[[], None]) -> Iterato
         finally:
             connection.close()
             clean()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The `citus` tests need a Citus cluster: `python3 dev.py test -m citus` starts one
+    and sets RELIER_CITUS_TESTS; without it they are skipped, saying so. On the cluster,
+    the other tests are skipped (they build a test database, which Citus does not
+    propagate to its workers)."""
+    import os
+
+    on_cluster = os.environ.get("RELIER_CITUS_TESTS") == "1"
+    skip_citus = pytest.mark.skip(
+        reason="needs a Citus cluster: run `python3 dev.py test -m citus`")
+    skip_plain = pytest.mark.skip(reason="runs on a plain PostgreSQL (not on the Citus run)")
+    for item in items:
+        is_citus = item.get_closest_marker("citus") is not None
+        if is_citus and not on_cluster:
+            item.add_marker(skip_citus)
+        elif on_cluster and not is_citus:
+            item.add_marker(skip_plain)

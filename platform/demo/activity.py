@@ -436,28 +436,27 @@ DEMO_FIELDS: list[dict[str, Any]] = [
 def _demo_custom_fields() -> None:
     """Two custom fields of cases, as an association would add them, answered on the
     generated cases (school level from the age; online facts for about a third)."""
-    from tracking.models import CustomField
+    from tracking.models import Case, CustomField
 
     for position, spec in enumerate(DEMO_FIELDS, start=1):
         CustomField.objects.get_or_create(target="case", key=spec["key"], defaults={
             **spec, "position": position})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE tracking_case SET custom = custom || jsonb_build_object(
-                'niveau_scolaire', CASE
-                    WHEN birth_year IS NULL THEN NULL
-                    WHEN extract(year FROM opened_on) - birth_year <= 10 THEN 'primaire'
-                    WHEN extract(year FROM opened_on) - birth_year <= 14 THEN 'college'
-                    WHEN extract(year FROM opened_on) - birth_year <= 17 THEN 'lycee'
-                    WHEN id % 4 = 0 THEN 'hors_scolarite'
-                    ELSE 'apres_lycee' END,
-                'cyberharcelement', (id % 3 = 0))
-            WHERE NOT custom ? 'niveau_scolaire'
-            """
-        )
-        cursor.execute("UPDATE tracking_case SET custom = custom - 'niveau_scolaire' "
-                       "WHERE custom -> 'niveau_scolaire' = 'null'::jsonb")
+    # Computed here rather than in one UPDATE: Citus refuses STABLE functions
+    # (jsonb_build_object) over columns in an UPDATE sent to a worker.
+    cases = list(Case.objects.exclude(custom__has_key="niveau_scolaire")
+                 .only("id", "birth_year", "opened_on", "custom"))
+    for case in cases:
+        level = None
+        if case.birth_year is not None:
+            age = case.opened_on.year - case.birth_year
+            level = ("primaire" if age <= 10 else "college" if age <= 14 else
+                     "lycee" if age <= 17 else
+                     "hors_scolarite" if case.id % 4 == 0 else "apres_lycee")
+        answers: dict[str, object] = {"cyberharcelement": case.id % 3 == 0}
+        if level is not None:
+            answers["niveau_scolaire"] = level
+        case.custom = {**(case.custom or {}), **answers}
+    Case.objects.bulk_update(cases, ["custom"], batch_size=1000)
 
 
 def _place_in_workflow() -> None:
@@ -477,12 +476,15 @@ def _place_in_workflow() -> None:
                 stage_id = CASE WHEN c.closed_on IS NOT NULL
                     THEN (SELECT id FROM stages WHERE NOT is_open ORDER BY position LIMIT 1)
                     ELSE (SELECT id FROM stages WHERE is_open
-                          AND n = 1 + least(total - 1, (current_date - c.opened_on) / 30))
+                          AND n = 1 + least(total - 1, (%(today)s::date - c.opened_on) / 30))
                     END,
-                stage_entered_at = coalesce(c.closed_on, c.opened_on + ((current_date
+                stage_entered_at = coalesce(c.closed_on, c.opened_on + ((%(today)s::date
                     - c.opened_on) / 2))::timestamptz
             WHERE c.stage_id IS NULL
-            """
+            """,
+            # A parameter, not current_date: Citus refuses non-immutable functions inside
+            # CASE and COALESCE of a statement sent to a worker.
+            {"today": timezone.localdate()},
         )
 
 

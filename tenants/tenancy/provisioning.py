@@ -18,12 +18,13 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
 from relier_platform.tenancy import db
+from tenants.tenancy import citus
 
-_SCRIPT_CACHE: dict[tuple[str, int, int], str] = {}
+_SCRIPT_CACHE: dict[tuple[str, bool, int, int], list[str]] = {}
 PLACEHOLDER = "__relier_new_schema__"
 
 
@@ -45,8 +46,13 @@ def _template_state(cursor: object, template: str) -> tuple[int, int]:
 
 def clone_script(template: str) -> str:
     """SQL that recreates `template` in a schema named PLACEHOLDER."""
+    return "\n".join(clone_statements(template))
+
+
+def clone_statements(template: str, *, one_constraint_each: bool = False) -> list[str]:
+    """The statements of `clone_script`, one by one."""
     with connection.cursor() as cursor:
-        key = (template, *_template_state(cursor, template))
+        key = (template, one_constraint_each, *_template_state(cursor, template))
         if key in _SCRIPT_CACHE:
             return _SCRIPT_CACHE[key]
         qualified = re.compile(r"(?<![\w\"])" + re.escape(template) + r"\.")
@@ -122,18 +128,23 @@ def clone_script(template: str) -> str:
                 by_table.setdefault(table, []).append(
                     f"ADD CONSTRAINT {_quote(name)} {retarget(definition)}"
                 )
-        lines += [f"ALTER TABLE {new}.{_quote(t)} {', '.join(adds)};"
-                  for t, adds in by_table.items()]
+        if one_constraint_each:  # Citus refuses ADD CONSTRAINT with other subcommands
+            lines += [f"ALTER TABLE {new}.{_quote(t)} {add};"
+                      for t, adds in by_table.items() for add in adds]
+        else:
+            lines += [f"ALTER TABLE {new}.{_quote(t)} {', '.join(adds)};"
+                      for t, adds in by_table.items()]
     lines += [f"{ix};" for ix in indexes]
     lines += [f"{tr};" for tr in triggers]
     lines += [
         f"SELECT setval(pg_get_serial_sequence('{new}.{_quote(t)}', '{col}'), "  # noqa: S608
-        f"coalesce((SELECT max({_quote(col)}) FROM {new}.{_quote(t)}), 0) + 1, false);"
+        # The template's rows are the new schema's: reading its (local) table keeps the
+        # statement on the coordinator under Citus, where the new table is on a worker.
+        f"coalesce((SELECT max({_quote(col)}) FROM {src}.{_quote(t)}), 0) + 1, false);"
         for t, col in identities
     ]
-    script = "\n".join(lines)
-    _SCRIPT_CACHE[key] = script
-    return script
+    _SCRIPT_CACHE[key] = lines
+    return lines
 
 
 def connection_fresh() -> bool:
@@ -161,9 +172,18 @@ def clone_template_schema(schema_name: str) -> None:
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema_name):
         raise ValueError(f"invalid schema name {schema_name!r}")
     db().set_schema_to_public()
-    script = clone_script(template_schema_name()).replace(PLACEHOLDER, _quote(schema_name))
+    statements = [statement.replace(PLACEHOLDER, _quote(schema_name))
+                  for statement in clone_statements(template_schema_name(),
+                                                     one_constraint_each=citus.active())]
     with connection.cursor() as cursor:
-        cursor.execute(script)
+        if not citus.active():
+            cursor.execute("\n".join(statements))
+            return
+        # Citus forwards each DDL statement to the schema's worker as its own command, and
+        # refuses a multi-statement string there: one statement at a time.
+        cursor.execute(citus.clone_prefix_sql())
+        for statement in statements:
+            cursor.execute(statement)
 
 
 def ensure_template_schema() -> bool:
@@ -171,6 +191,8 @@ def ensure_template_schema() -> bool:
     name = template_schema_name()
     if schema_exists(name):
         return False
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if citus.active():  # a plain schema of the coordinator (tenants/tenancy/citus.py)
+            cursor.execute(citus.template_local_sql())
         cursor.execute(f"CREATE SCHEMA {_quote(name)}")
     return True

@@ -27,7 +27,7 @@ from tenants.models import (
     Role,
     User,
 )
-from tenants.tenancy import provisioning
+from tenants.tenancy import citus, provisioning
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({
@@ -213,3 +213,33 @@ def public_tenant_ensure() -> Association:
         domain=settings.BASE_DOMAIN, defaults={"tenant": public, "is_primary": True}
     )
     return public
+
+
+def association_move(*, actor: User | None, association: Association, target: str) -> str:
+    """Move an association's schema whole to another worker of the Citus cluster
+    ("host:port"), while it keeps serving (tenants/tenancy/citus.py); audited. Returns the
+    worker it was on. Not inside a transaction: Citus copies the schema, then switches."""
+    if association.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        raise ApplicationError(_("Association introuvable."), code=ErrorCode.NOT_FOUND)
+    if not citus.active():
+        raise ApplicationError(
+            _("Déplacer une association demande un cluster Citus (cette base n'en est pas "
+              "un)."), code=ErrorCode.NOT_ALLOWED)
+    where = citus.schema_nodes()
+    known = {node.label for node in citus.nodes()}
+    if association.schema_name not in where:
+        raise ApplicationError(_("Le schéma de cette association n'est pas distribué."),
+                               code=ErrorCode.NOT_FOUND)
+    if target not in known:
+        raise ApplicationError(
+            _("Nœud inconnu : %(target)s (nœuds du cluster : %(known)s).")
+            % {"target": target, "known": ", ".join(sorted(known))},
+            code=ErrorCode.NOT_FOUND, field="target")
+    source = where[association.schema_name]
+    if source == target:
+        return source
+    started = timezone.now()
+    citus.schema_move(association.schema_name, target)
+    audit("association.moved", actor=actor, association=association, source=source,
+          target=target, seconds=round((timezone.now() - started).total_seconds(), 3))
+    return source
