@@ -20,6 +20,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 TASK_PACKAGES = [
     "relier_platform", "billing", "onboarding", "onboarding.importing",
     "tenants.accounts", "tenants.networks", "tenants.offboarding", "tenants.outbox",
+    "tenants.tenancy",
     "tracking.cases", "tracking.privacy", "tracking.workflows",
 ]
 app.autodiscover_tasks(TASK_PACKAGES)

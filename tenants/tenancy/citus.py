@@ -127,20 +127,16 @@ class Node:
 
 
 def nodes(using: str = "default") -> list[Node]:
-    """The workers that hold association schemas, with how many each holds."""
+    """The workers that can hold association schemas, with how many each holds."""
     with connections[using].cursor() as cursor:
         cursor.execute(
-            """SELECT n.nodename, n.nodeport, count(DISTINCT s.schema_name)
-               FROM pg_dist_node n
-               LEFT JOIN citus_shards sh ON sh.nodename = n.nodename
-                    AND sh.nodeport = n.nodeport AND sh.citus_table_type = 'schema'
-               LEFT JOIN citus_schemas s ON sh.table_name::text
-                    LIKE s.schema_name::text || '.%%'
-               WHERE n.isactive AND n.noderole = 'primary' AND n.shouldhaveshards
-                 AND n.groupid <> 0
-               GROUP BY n.nodename, n.nodeport ORDER BY n.nodename, n.nodeport"""
+            """SELECT nodename, nodeport FROM pg_dist_node
+               WHERE isactive AND noderole = 'primary' AND shouldhaveshards AND groupid <> 0
+               ORDER BY nodename, nodeport"""
         )
-        return [Node(name, int(port), int(count)) for name, port, count in cursor.fetchall()]
+        workers = [(name, int(port)) for name, port in cursor.fetchall()]
+    held = list(schema_nodes(using).values())
+    return [Node(name, port, held.count(f"{name}:{port}")) for name, port in workers]
 
 
 def schema_nodes(using: str = "default") -> dict[str, str]:

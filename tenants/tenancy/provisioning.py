@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
 from relier_platform.tenancy import db
-from tenants.tenancy import citus
+from tenants.tenancy import citus, spares
 
 _SCRIPT_CACHE: dict[tuple[str, bool, int, int], list[str]] = {}
 PLACEHOLDER = "__relier_new_schema__"
@@ -166,12 +166,20 @@ def connection_fresh() -> bool:
     return True
 
 
-def clone_template_schema(schema_name: str) -> None:
+def clone_template_schema(schema_name: str, *, spare: bool = True) -> None:
     """Create `schema_name` as a copy of the template (structure and rows), in the
-    current transaction."""
+    current transaction: by renaming a spare made ahead of time when there is one
+    (tenants/tenancy/spares.py, on Citus), otherwise by cloning now."""
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema_name):
         raise ValueError(f"invalid schema name {schema_name!r}")
     db().set_schema_to_public()
+    if spare and spares.target() > 0:
+        from tenants.outbox.services import enqueue
+
+        claimed = spares.spare_claim(schema_name)
+        enqueue("tenants.spares_fill_task", schema="public")  # make the next one
+        if claimed:
+            return
     statements = [statement.replace(PLACEHOLDER, _quote(schema_name))
                   for statement in clone_statements(template_schema_name(),
                                                      one_constraint_each=citus.active())]

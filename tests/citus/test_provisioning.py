@@ -58,3 +58,19 @@ def test_new_associations_spread_over_the_workers(cluster_db: None) -> None:
     assert len(counts) == 2
     assert min(counts) >= 1
     assert max(counts) - min(counts) <= 2
+
+
+def test_provisioning_claims_a_spare_distributed_schema(cluster_db: None) -> None:
+    from tenants.tenancy import spares
+
+    assert spares.target() == 3  # on by default on a cluster
+    spares.spares_fill()
+    ready = spares.spare_names()
+    assert len(ready) == 3
+    assert all(name in citus.schema_nodes() for name in ready)  # distributed already
+    created = new_association("spare")
+    schema = created.association.schema_name
+    assert len(set(ready) - set(spares.spare_names())) == 1  # one was renamed into it
+    assert schema in citus.schema_nodes()
+    assert len(placements(schema)) == 1
+    assert spares.applied(schema) == spares.applied(template_schema_name())
