@@ -91,12 +91,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from tenants.networks.services import network_join
     from tenants.networks.tasks import association_contribute_task
     from tenants.tenancy import citus
+    from tenants.tenancy.provisioning import spare_names, spares_fill
     from tenants.tenancy.services import (
         association_create,
         association_host,
         public_tenant_ensure,
     )
-    from tenants.tenancy.spares import spare_names, spares_fill
 
     result: dict[str, Any] = {}
     with connection.cursor() as cursor:
@@ -115,7 +115,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     for n in range(1, args.associations + 1):
         slug = f"citus-bench-{n:03d}"
         # First half: the template cloned during provisioning; second half: a spare schema
-        # claimed (tenants/tenancy/spares.py), refilled between two sign-ups as the
+        # claimed (tenants/tenancy/provisioning.py), refilled between two sign-ups as the
         # Celery task does, outside the timing.
         path = "clone" if n <= args.associations // 2 else "spare"
         with override_settings(RELIER_SPARE_SCHEMAS=0 if path == "clone" else 2):

@@ -198,10 +198,10 @@ CELERY_BEAT_SCHEDULE = {
     # (billing.services.stripe_events_sweep).
     "stripe-events-sweep": {"task": "billing.stripe_events_sweep_task",
                             "schedule": 5 * 60},
-    # Schemas cloned ahead of provisioning on a Citus cluster (tenants/tenancy/spares.py).
+    # Schemas cloned ahead of provisioning on a Citus cluster (tenants/tenancy/provisioning.py).
     "spares-fill": {"task": "tenants.spares_fill_task", "schedule": 10 * 60},
 }
-# Spare schemas kept ready (tenants/tenancy/spares.py): unset = 3 on Citus, 0 on one server.
+# Spare schemas kept ready (tenants/tenancy/provisioning.py): unset = 3 on Citus, 0 on one server.
 RELIER_SPARE_SCHEMAS = env.int("RELIER_SPARE_SCHEMAS", default=None)
 # Sent outbox rows are kept this long (to tell what was sent when), then purged.
 OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)

@@ -7,7 +7,9 @@ that a restore needs: the association, its domains, and its members' e-mails and
 
 A restore never overwrites: it refuses when the schema, the slug or a domain is already in
 use. It replays the dump with `pg_restore`, then recreates the public rows; memberships are
-recreated for the accounts that still exist, the others are reported.
+recreated for the accounts that still exist, the others are reported. On a Citus cluster
+the schema comes back as a distributed schema, like every association's (structure, then
+`citus_schema_distribute`, then rows: see `association_restore`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from django_tenants.utils import get_public_schema_name, schema_exists
 
 from relier_platform.tenancy import db
 from tenants.models import Association, Domain, Membership, User
+from tenants.tenancy import citus
 from tenants.tenancy.services import audit
 
 MANIFEST_FORMAT = 1
@@ -91,8 +94,11 @@ def _binary(name: str) -> str:
     raise BackupError(f"{name} introuvable (client PostgreSQL {major}).")
 
 
-def _run(args: list[str]) -> None:
+def _run(args: list[str], *, options: str = "") -> None:
+    """Run a PostgreSQL client; `options`: server settings for its session (PGOPTIONS)."""
     env, _ = _client_env()
+    if options:
+        env["PGOPTIONS"] = f"{env.get('PGOPTIONS', '')} {options}".strip()
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise BackupError(f"{Path(args[0]).name} a échoué : {result.stderr.strip()}")
@@ -140,6 +146,36 @@ class Restored:
     missing_accounts: list[str]
 
 
+def _drop_schema(schema: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _schema_restore(dump: Path, schema: str) -> None:
+    """Replay the dump: the schema, its structure and its rows."""
+    _, dbname = _client_env()
+    restore = [_binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+               "--single-transaction", f"--dbname={dbname}"]
+    if not citus.active():
+        _run([*restore, str(dump)])
+        return
+    # On a Citus cluster a schema created while schema-based sharding is on is distributed
+    # at once, and Citus refuses pg_dump's `ALTER TABLE … ADD GENERATED … AS IDENTITY` on
+    # its tables. So the structure is restored as a plain schema of the coordinator, then
+    # distributed whole while still empty — nothing is copied, so no copy of the rows is
+    # left behind on the coordinator (removing one would need a TRUNCATE, which the audit
+    # log's trigger refuses) —, then the rows go through the coordinator to its worker.
+    _run([*restore, "--schema-only", str(dump)],
+         options="-c citus.enable_schema_based_sharding=off")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT citus_schema_distribute(%s::regnamespace)", [schema])
+        _run([*restore, "--data-only", str(dump)])
+    except Exception:
+        _drop_schema(schema)
+        raise
+
+
 def association_restore(*, dump: Path, slug: str) -> Restored:
     """Recreate an association from `association_backup`'s files; never overwrites."""
     manifest_file = manifest_path(dump)
@@ -165,9 +201,7 @@ def association_restore(*, dump: Path, slug: str) -> Restored:
     if Domain.objects.filter(domain__in=domains).exists():
         raise BackupError("Un de ses domaines est déjà utilisé : restauration refusée.")
 
-    _, dbname = _client_env()
-    _run([_binary("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-          "--single-transaction", f"--dbname={dbname}", str(dump)])
+    _schema_restore(dump, schema)
     try:
         with transaction.atomic():
             association = Association(
@@ -193,7 +227,6 @@ def association_restore(*, dump: Path, slug: str) -> Restored:
                 restored += 1
             audit("association.restored", association=association, slug=slug)
     except Exception:
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        _drop_schema(schema)
         raise
     return Restored(association=association, memberships=restored, missing_accounts=missing)

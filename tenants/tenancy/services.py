@@ -143,6 +143,10 @@ def association_create(
             admin = User.objects.create_user(admin_email, password=admin_password)
         Membership.objects.create(user=admin, association=association, role=Role.ADMIN)
         audit("association.created", actor=actor, association=association, slug=slug)
+        if provisioning.spares_target() > 0:  # on Citus: clone the next spare schema now
+            from tenants.outbox.services import enqueue
+
+            enqueue("tenants.spares_fill_task", schema="public")
 
     host = association_host(slug)
     set_password_url = None

@@ -1,4 +1,4 @@
-"""Spare schemas kept ready for provisioning on Citus (tenants/tenancy/spares.py)."""
+"""Spare schemas kept ready for provisioning on Citus (tenants/tenancy/provisioning.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from relier_platform.celery import app
 def spares_fill_task() -> dict[str, int]:
     """After each provisioning and every ten minutes (beat): drop the stale spares, clone
     the template until enough are ready (none on one server, unless configured)."""
-    from tenants.tenancy.spares import spares_fill
+    from tenants.tenancy.provisioning import spares_fill
 
     with schema_context(get_public_schema_name()):
         return spares_fill()

@@ -61,9 +61,9 @@ def test_new_associations_spread_over_the_workers(cluster_db: None) -> None:
 
 
 def test_provisioning_claims_a_spare_distributed_schema(cluster_db: None) -> None:
-    from tenants.tenancy import spares
+    from tenants.tenancy import provisioning as spares
 
-    assert spares.target() == 3  # on by default on a cluster
+    assert spares.spares_target() == 3  # on by default on a cluster
     spares.spares_fill()
     ready = spares.spare_names()
     assert len(ready) == 3

@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
 from tracking.models import (
     Attendance,
@@ -289,7 +290,8 @@ def audit_purge(*, policy: RetentionPolicy) -> int:
     The cut-off is computed by PostgreSQL here too, from the same clock."""
     months = policy.audit_keep_months
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('relier.audit_purge', 'on', true)")
+        # Seen by the trigger on a Citus worker too (relier_platform.tenancy.trigger_setting).
+        trigger_setting("relier.audit_purge", "on")
         cursor.execute(
             "WITH gone AS (DELETE FROM tracking_auditlog "
             "WHERE at < now() - make_interval(months => %s) RETURNING 1) "
@@ -298,7 +300,7 @@ def audit_purge(*, policy: RetentionPolicy) -> int:
         count, cutoff = cursor.fetchone()
         # Local to this transaction (or savepoint: a failure rolls it back with the rest);
         # switched off at once for an outer transaction that goes on.
-        cursor.execute("SELECT set_config('relier.audit_purge', 'off', true)")
+        trigger_setting("relier.audit_purge", "off")
         if count:
             audit_record(actor=None, action="retention.audit_purge", deleted=count,
                          months=months, before=cutoff.isoformat())

@@ -25,12 +25,13 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
 from tracking.fields import services as custom_fields
 from tracking.models import (
@@ -405,11 +406,11 @@ def _anonymise_history(case: Case, old_code: str) -> None:
     for event in CaseEvent.objects.filter(kind="linked", detail__other=old_code):
         event.detail = {**event.detail, "other": ERASED}
         event.save(update_fields=["detail"])
-    with connection.cursor() as cursor:
-        # The one exception the stage history's trigger allows (migration 0009).
-        cursor.execute("SELECT set_config('relier.erasure_case', %s, true)", [str(case.pk)])
-        StageChange.objects.filter(case=case).exclude(comment="").update(comment="")
-        cursor.execute("SELECT set_config('relier.erasure_case', '', true)")
+    # The one exception the stage history's trigger allows (migration 0009); set so that
+    # the trigger sees it on a Citus worker too (relier_platform.tenancy.trigger_setting).
+    trigger_setting("relier.erasure_case", str(int(case.pk)))
+    StageChange.objects.filter(case=case).exclude(comment="").update(comment="")
+    trigger_setting("relier.erasure_case", "")
 
 
 def case_anonymise(

@@ -1,4 +1,4 @@
-"""Spare schemas (tenants/tenancy/spares.py): cloned ahead of time, claimed by a rename in
+"""Spare schemas (tenants/tenancy/provisioning.py): cloned ahead of time, claimed by a rename in
 the provisioning's transaction. On one server they are off by default; these tests turn
 them on (RELIER_SPARE_SCHEMAS) and run on real PostgreSQL, in the test's transaction."""
 
@@ -13,7 +13,7 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from tenants.models import Association, OutboxTask
-from tenants.tenancy import spares
+from tenants.tenancy import provisioning as spares
 from tenants.tenancy.provisioning import template_schema_name
 from tenants.tenancy.services import association_create
 from tests.conftest import World
@@ -30,7 +30,7 @@ def two_spares(world: World) -> Iterator[list[str]]:
 
 
 def test_off_on_one_server_by_default(world: World) -> None:
-    assert spares.target() == 0
+    assert spares.spares_target() == 0
     assert spares.spares_fill() == {"made": 0, "dropped": 0, "ready": 0}
 
 
