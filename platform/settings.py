@@ -202,7 +202,10 @@ CELERY_BEAT_SCHEDULE = {
     "spares-fill": {"task": "tenants.spares_fill_task", "schedule": 10 * 60},
 }
 # Spare schemas kept ready (tenants/tenancy/provisioning.py): unset = 3 on Citus, 0 on one server.
-RELIER_SPARE_SCHEMAS = env.int("RELIER_SPARE_SCHEMAS", default=None)
+_spares = env.str("RELIER_SPARE_SCHEMAS", default="").strip()
+RELIER_SPARE_SCHEMAS = int(_spares) if _spares else None
+# Threads replaying a new tenant migration in the schemas (tenants/tenancy/replay.py).
+RELIER_MIGRATE_THREADS = env.int("RELIER_MIGRATE_THREADS", default=4)
 # Sent outbox rows are kept this long (to tell what was sent when), then purged.
 OUTBOX_KEEP_DAYS = env.int("RELIER_OUTBOX_KEEP_DAYS", default=7)
 # --- Tasks survive a lost worker (tests/platform/test_reliability.py) ---
