@@ -272,6 +272,17 @@ def _force(forced: dict[str, dict[Key, Reason]], key: CellKey, reason: Reason) -
         forced.setdefault(target, {}).setdefault((row, column), reason)
 
 
+def _with_siblings(keys: set[CellKey]) -> set[CellKey]:
+    """`keys` and, for a family's shared margin, the same margin in every table of the
+    family (one value: shown in one table, it is shown in all)."""
+    out = set(keys)
+    for indicator, row, column in keys:
+        definition = cat.BY_KEY[indicator]
+        if definition.family and row == TOTAL:
+            out |= {(i.key, row, column) for i in cat.FAMILIES[definition.family]}
+    return out
+
+
 def _zero_line(result: Published, row: str, column: str) -> bool:
     """A cell whose row or column is published as 0: a known zero, no protection."""
     for margin in ((row, TOTAL), (TOTAL, column)):
@@ -406,6 +417,7 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
         pinned = {key for f in result.failing if f.low == f.high and not f.difference
                   and all(_revealable(k, published, release) for k in f.keys)
                   for key in f.keys}
+        pinned = _with_siblings(pinned)
         if pinned - revealed - kept_hidden:
             revealed |= pinned - kept_hidden
             continue
@@ -425,8 +437,8 @@ def _protect_year(pooled: Contributions, school_year: int, network: Network, *,
                      for key, cell in published[indicator].cells.items()
                      if release.cells[(indicator, *key)].value is not None
                      and not _zero_line(published[indicator], *key)]
-            revealed -= set(extra)
-            kept_hidden |= set(extra)
+            revealed -= _with_siblings(set(extra))
+            kept_hidden |= _with_siblings(set(extra))
             if not extra:  # given away by what was published before: nothing left to hide
                 log.warning("disclosure audit: %s cells of %s %s were already derivable",
                             len(result.failing), network.pk, period)
