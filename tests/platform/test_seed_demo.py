@@ -26,7 +26,9 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
         call_command("seed_demo", stdout=out)
         first = _network_csvs()
         call_command("seed_demo", stdout=StringIO())  # idempotent
-        _assert_the_demo_network_survives_a_solver(first, _network_csvs())
+        second = _network_csvs()
+        _assert_the_demo_network_survives_a_solver(first, second)
+        _assert_shared_margins_shown_alike(second)
     slugs = set(Association.objects.exclude(schema_name="public").values_list("slug", flat=True))
     assert {"liens", "ecoute-reunion", "pas-a-pas"} <= slugs
     roles = set(Membership.objects.filter(association__slug="liens").values_list("role", flat=True))
@@ -78,3 +80,20 @@ def _assert_the_demo_network_survives_a_solver(first: dict[str, list[list[str]]]
                     continue  # shown by the first run: public already
                 i = attack.names[("same", _shared(cell))]
                 assert width(attack, {i: 1.0}) >= floor, (period, cell)
+
+
+def _assert_shared_margins_shown_alike(csvs: dict[str, list[list[str]]]) -> None:
+    """A family's shared margin is one value: shown with that value in every table of the
+    family, or hidden in all (shown in one, hiding it elsewhere protects nothing)."""
+    from tests.tenants.networks.lp_attacker import FAMILIES, TOTAL, Csv
+
+    for period, rows in csvs.items():
+        csv = Csv.read(rows, 11)
+        for family, members in FAMILIES.items():
+            columns = {column for (indicator, row, column) in csv.cells
+                       if indicator in members and row == TOTAL}
+            for column in columns:
+                cells = [csv.cells[(i, TOTAL, column)] for i in members
+                         if (i, TOTAL, column) in csv.cells]
+                shown = {None if cell.hidden else cell.low for cell in cells}
+                assert len(shown) == 1, (period, family, column, shown)
