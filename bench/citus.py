@@ -14,7 +14,8 @@ per process):
 Measured: `migrate_schemas` on an empty database; provisioning (`association_create`,
 each timed); the case list of one association filled with `--cases` cases (the page
 through Django's test client, as its admin); the nightly publication (each association's
-contribution, then `network_publish`); and, on the cluster, how the associations spread
+contribution, then `network_publish`); one new tenant migration over every schema
+(`migrate_schemas`, replayed as deployed); and, on the cluster, how the associations spread
 over the workers. Then the ratios cluster / single server.
 """
 
@@ -180,9 +181,44 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     publication = network_publish(network)
     result["publish"] = time.perf_counter() - start
     result["published_associations"] = publication.associations
+    result["new_migration"] = one_new_migration()
     if result["citus"]:
         result["spread"] = {node.label: node.schemas for node in citus.nodes()}
     return result
+
+
+def one_new_migration() -> dict[str, Any]:
+    """One new tenant migration (a column added to tracking_case) over the template and
+    every association, by `migrate_schemas` as deployed (replay, 4 threads)."""
+    import contextlib
+    import io
+    import shutil
+
+    from django.core.management import call_command
+    from django.test import override_settings
+    from migrations import association_schemas, new_migration_module  # bench/migrations.py
+
+    from tenants.tenancy.migration import schemas_up_to_date
+    from tenants.tenancy.provisioning import template_schema_name
+
+    column = f"bench_{int(time.time())}"
+    schemas = [template_schema_name(), *association_schemas()]
+    folder, package = new_migration_module(column)
+    try:
+        with override_settings(MIGRATION_MODULES={"tracking": package}):
+            out = io.StringIO()
+            start = time.perf_counter()
+            with contextlib.redirect_stdout(out):
+                call_command("migrate_schemas", interactive=False, verbosity=1)
+            seconds = time.perf_counter() - start
+            done = schemas_up_to_date(schemas, {f"tracking.{column}"})
+    finally:
+        sys.path.remove(str(folder))
+        shutil.rmtree(folder, ignore_errors=True)
+    summary = next((text for text in out.getvalue().splitlines()
+                    if "migrated by replay" in text), "")
+    return {"seconds": seconds, "schemas": len(schemas), "missing": len(schemas) - len(done),
+            "summary": summary}
 
 
 # --- the run: both sides, then the ratios -------------------------------------------------
@@ -243,6 +279,9 @@ def report(args: argparse.Namespace, single: dict[str, Any], cluster: dict[str, 
     print(line(f"contributions, all {args.associations}", single["contributions_total"],
                cluster["contributions_total"], "s"))
     print(line("network_publish", single["publish"], cluster["publish"], "s"))
+    migration = (single["new_migration"], cluster["new_migration"])
+    print(line(f"one new tenant migration, {migration[0]['schemas']} schemas",
+               migration[0]["seconds"], migration[1]["seconds"], "s"))
     print("\nAssociations per worker: " + ", ".join(
         f"{node} {count}" for node, count in sorted(cluster.get("spread", {}).items())))
     spare = cluster["provisioning"]["spare"]
@@ -252,7 +291,11 @@ def report(args: argparse.Namespace, single: dict[str, Any], cluster: dict[str, 
           f"(median {spare['median']:.3f} s, max {spare['max']:.3f} s)")
     same = single["published_associations"] == cluster["published_associations"]
     print(f"Same publication on both (associations counted): {'YES' if same else 'NO'}")
-    return 0 if same else 1
+    for side, figures_ in zip(("single server", "Citus"), migration, strict=True):
+        print(f"New migration on the {side}: {figures_['summary'] or '(no summary)'}; "
+              f"schemas without it: {figures_['missing']}")
+    complete = not (migration[0]["missing"] or migration[1]["missing"])
+    return 0 if same and complete else 1
 
 
 def main() -> int:
