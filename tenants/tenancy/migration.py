@@ -44,10 +44,9 @@ from django.db.migrations.loader import MigrationLoader
 from django_tenants.migration_executors import get_executor as base_get_executor
 from django_tenants.migration_executors.base import MigrationExecutor
 
+from tenants.tenancy.replay import applied_migrations
+
 EVERY_SCHEMA_ENV = "RELIER_MIGRATE_EVERY_SCHEMA"
-# Schemas read per query: a UNION of this many tables takes as many locks, released at
-# the end of each statement (PostgreSQL's lock table is sized ~64 locks per connection).
-BATCH = 200
 # Options under which every schema must be visited.
 FULL_PASS_OPTIONS = (
     "app_label", "migration_name", "fake", "fake_initial", "plan", "prune",
@@ -62,42 +61,16 @@ def graph_migrations() -> set[str]:
     return {f"{app}.{name}" for app, name in loader.graph.nodes}
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def schemas_up_to_date(
     schemas: Sequence[str], expected: set[str], *, using: str = "default"
 ) -> set[str]:
     """The schemas among `schemas` whose django_migrations records every `expected`
-    migration (one query per BATCH schemas)."""
+    migration (one query per BATCH schemas: replay.applied_migrations)."""
     if not schemas or not expected:
         return set()
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-               WHERE c.relname = 'django_migrations' AND c.relkind IN ('r', 'p')
-                 AND n.nspname = ANY(%s)""",
-            [list(schemas)],
-        )
-        with_table = [row[0] for row in cursor.fetchall()]
-        done: set[str] = set()
-        keys = sorted(expected)
-        for start in range(0, len(with_table), BATCH):
-            batch = with_table[start:start + BATCH]
-            parts = [
-                f"SELECT %s, count(DISTINCT m.app || '.' || m.name) FROM {_quote(schema)}"  # noqa: S608 (quoted identifier)
-                ".django_migrations m JOIN expected e ON e.key = m.app || '.' || m.name"
-                for schema in batch
-            ]
-            cursor.execute(
-                "WITH expected(key) AS (SELECT unnest(%s::text[])) "
-                + " UNION ALL ".join(parts),
-                [keys, *batch],
-            )
-            done.update(schema for schema, count in cursor.fetchall() if count == len(keys))
-    return done
+    applied = applied_migrations(schemas, using=using)
+    return {schema for schema, names in applied.items()
+            if names is not None and expected <= names}
 
 
 def skip_allowed(options: dict[str, Any]) -> bool:

@@ -82,7 +82,8 @@ from tenants.tenancy import citus
 
 THREADS_ENV = "RELIER_MIGRATE_THREADS"
 DEFAULT_THREADS = 4
-# Schemas read per query (see migration.BATCH).
+# Schemas read per query: a UNION of this many tables takes as many locks, released at
+# the end of each statement (PostgreSQL's lock table is sized ~64 locks per connection).
 BATCH = 200
 SCHEMA_OPERATION_MODULES = (
     "django.db.migrations.operations.", "django.contrib.postgres.operations",
