@@ -1,8 +1,9 @@
 """URLs of an association's host (its schema is active)."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from relier_platform import views
+from relier_platform.apidocs import schema_urls
 from tenants.accounts import views as tenant_views
 from tracking.cases import views as tracking_views
 
@@ -14,6 +15,8 @@ urlpatterns = [
     path("passage/", tenant_views.passage, name="handoff"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The REST API (versioned in the path): its OpenAPI document and reference page.
+    re_path(r"^api/(?P<version>v1)/", include(schema_urls(urlconf=__name__))),
     path("", include("tracking.urls")),
 ]
 
