@@ -392,7 +392,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
                                  "rest_framework.renderers.BrowsableAPIRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # An association's key (Authorization: Bearer rlr_…), else the signed-in session.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tracking.api.authentication.ApiKeyAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # Versioned in the path: /api/v1/...; a version not listed answers 404.
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
@@ -402,6 +404,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "relier_platform.problems.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per key (tracking/api/throttling.py), counted in the cache under the host's schema.
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("RELIER_API_RATE", default="600/minute")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Relier API",

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from relier_platform import views
 from relier_platform.apidocs import schema_urls
 from tenants.accounts import views as tenant_views
+from tracking.api.urls import endpoints as api_endpoints
 from tracking.cases import views as tracking_views
 
 urlpatterns = [
@@ -15,8 +16,10 @@ urlpatterns = [
     path("passage/", tenant_views.passage, name="handoff"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    # The REST API (versioned in the path): its OpenAPI document and reference page.
-    re_path(r"^api/(?P<version>v1)/", include(schema_urls(urlconf=__name__))),
+    # The REST API (versioned in the path): its OpenAPI document, reference page and
+    # endpoints (tracking/api/).
+    re_path(r"^api/(?P<version>v1)/",
+            include([*schema_urls(urlconf=__name__), *api_endpoints])),
     path("", include("tracking.urls")),
 ]
 
