@@ -112,9 +112,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     request = context.get("request")
     path = request.path if request is not None else ""
     if isinstance(exc, ApplicationError):
-        errors = [{"field": exc.field or "", "message": str(exc.message), "code": str(exc.code)}]
         body = problem(status_code=400, detail=str(exc.message), code=str(exc.code),
-                       instance=path, errors=errors)
+                       instance=path, errors=[{"field": exc.field or "",
+                                               "message": str(exc.message),
+                                               "code": str(exc.code)}])
         return as_problem(request, Response(body, status=status.HTTP_400_BAD_REQUEST))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Aucune ressource ici, ou vous n'y avez pas accès."))

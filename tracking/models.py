@@ -3,7 +3,7 @@
 fields, workflows, privacy, imports). Schema: tenant (every table lives in each
 association's own schema)."""
 
-from tracking.api.models import ApiKey, ApiScope
+from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
 from tracking.awareness.models import AwarenessSession
 from tracking.cases.models import (
@@ -87,6 +87,7 @@ __all__ = [
     "Gender",
     "GroupFacilitation",
     "GroupSession",
+    "IdempotentRequest",
     "ImpactAssessment",
     "ImpactAxis",
     "ImportRun",

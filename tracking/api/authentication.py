@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -78,3 +79,16 @@ class ApiKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         """Makes DRF answer 401 (not 403) to a call without credentials."""
         return 'Bearer realm="api"'
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI document describes the keys (found by drf-spectacular once this
+    module is imported, which DRF does to authenticate any call)."""
+
+    target_class = ApiKeyAuthentication
+    name = "cle_api"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "rlr_…",
+                "description": "Clé d'API de l'association (paramètres → API), valable "
+                               "sur l'adresse de l'association seulement."}

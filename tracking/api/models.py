@@ -48,3 +48,23 @@ class ApiKey(models.Model):
         """Neither revoked nor expired."""
         now = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class IdempotentRequest(models.Model):
+    """A write sent with an `Idempotency-Key` header, and the answer it got: the same key
+    with the same body gets that answer again (no second referral), with another body a
+    conflict (409). Per caller: a key of the API, or a member's account."""
+
+    caller = models.CharField(max_length=40)  # "key:<id>" or "user:<id>"
+    key = models.CharField(max_length=200)
+    fingerprint = models.CharField(max_length=64)  # SHA-256 of the method, path and body
+    status = models.PositiveSmallIntegerField(null=True)
+    body = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["caller", "key"],
+                                               name="idempotent_request_once")]
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"

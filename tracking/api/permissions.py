@@ -1,9 +1,9 @@
 """Who may make an API call: a key within its scopes, or a signed-in member through the
 same permission matrix as the pages (tracking/permissions.py). Views declare what they
 need as data: `scopes` (method → scope a key needs) and `capabilities` (method → the
-capabilities a member needs, any of them). A member without them gets 404, as on the
-pages; a key without the scope 403, saying which scope is missing (the key's holder
-configured it and may ask their association for it)."""
+capabilities a member needs, any of them; `member_allowed` when a role counts too). A
+member without them gets 404, as on the pages; a key without the scope 403, saying which
+scope is missing (the key's holder configured it and may ask their association for it)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from rest_framework.request import Request
 
 from tenants.models import Role, User
 from tracking.api.models import ApiKey
-from tracking.permissions import Actor, Capability
+from tracking.permissions import Actor
 
 # A key reads and writes as the association's coordinators do (every case not archived,
 # never a clinical note), within its scopes. It is nobody: its audit entries name the key.
@@ -52,8 +52,6 @@ class ApiAccess(BasePermission):
                     _("Cette clé n'a pas la portée « %(scope)s ».") % {"scope": scope},
                     code="scope_missing")
             return True
-        actor = actor_for(request)
-        needed: tuple[Capability, ...] = view.capabilities.get(request.method or "", ())
-        if needed and not any(actor.can(c) for c in needed):
+        if not view.member_allowed(actor_for(request)):
             raise exceptions.NotFound()
         return True

@@ -9,7 +9,7 @@ import re
 from django.db.models import QuerySet
 from django.http import Http404
 
-from tracking.api.models import ApiKey
+from tracking.api.models import ApiKey, IdempotentRequest
 
 # rlr_<8 characters: the prefix>_<43 characters: 256 random bits, base64url>
 KEY_FORMAT = re.compile(r"(rlr_[A-Za-z0-9]{8})_[A-Za-z0-9_\-]{43}")
@@ -49,3 +49,7 @@ def access_api_key(key_id: object) -> ApiKey:
     if key is None:
         raise Http404
     return key
+
+
+def idempotent_request_get(*, caller: str, key: str) -> IdempotentRequest | None:
+    return IdempotentRequest.objects.filter(caller=caller, key=key).first()

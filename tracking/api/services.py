@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
 from tracking import validation
-from tracking.api.models import ApiKey, ApiScope
+from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.api.selectors import key_digest
 from tracking.audit.services import audit_record
 from tracking.permissions import Actor
@@ -100,3 +100,20 @@ def api_key_touch(*, key: ApiKey) -> None:
         return
     ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     key.last_used_at = now
+
+
+def idempotency_claim(*, caller: str, key: str,
+                      fingerprint: str) -> tuple[IdempotentRequest, bool]:
+    """The record of (caller, key): made now (True), or the one a first request made
+    (False). Called inside the write's transaction: a second request sent at the same
+    moment waits on the unique index until the first commits, then reads its record; if
+    the first rolled back, the second makes the record and does the write itself."""
+    return IdempotentRequest.objects.get_or_create(
+        caller=caller, key=key, defaults={"fingerprint": fingerprint})
+
+
+def idempotency_store(*, record: IdempotentRequest, status: int, body: object) -> None:
+    """The answer of the first request, given again to the next ones."""
+    record.status = status
+    record.body = body
+    record.save(update_fields=["status", "body"])

@@ -4,7 +4,7 @@ by relier_platform.urls_tenant with the version in the path)."""
 
 from django.urls import path
 
-from tracking.api.views import keys, whoami
+from tracking.api.views import cases, keys, referrals, whoami
 
 urlpatterns = [
     path("parametres/api/", keys.api_keys, name="api_keys"),
@@ -13,4 +13,7 @@ urlpatterns = [
 
 endpoints = [
     path("whoami/", whoami.WhoAmIView.as_view(), name="api_whoami"),
+    path("referrals/", referrals.ReferralCreateView.as_view(), name="api_referral_create"),
+    path("cases/", cases.CaseListView.as_view(), name="api_case_list"),
+    path("cases/<int:case_id>/", cases.CaseDetailView.as_view(), name="api_case_detail"),
 ]

@@ -64,6 +64,17 @@ class ApiView(APIView):
     def actor(self) -> Actor:
         return actor_for(self.request)
 
+    def member_allowed(self, actor: Actor) -> bool:
+        """May this member make the call (a key's scopes are checked instead)? As on the
+        pages: otherwise 404."""
+        needed = self.capabilities.get(self.request.method or "", ())
+        return not needed or any(actor.can(c) for c in needed)
+
+    def caller(self) -> str:
+        """Who calls, for idempotency and per-caller limits: the key, or the account."""
+        key = key_of(self.request)
+        return f"key:{key.pk}" if key is not None else f"user:{self.request.user.pk}"
+
     def finalize_response(self, request: Request, response: Any, *args: Any,
                           **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)
