@@ -11,9 +11,15 @@ style) lets it run.
 
 from __future__ import annotations
 
-from django.urls import URLPattern, path
+from typing import Any
+
+from django.urls import URLPattern, path, re_path
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
 
 def schema_urls(*, urlconf: str) -> list[URLPattern]:
@@ -29,3 +35,21 @@ def schema_urls(*, urlconf: str) -> list[URLPattern]:
             title="Relier API",
         ), name="api_docs"),
     ]
+
+
+class NothingHere(APIView):
+    """Any other path under /api/v1/: a problem details 404, not the HTML page."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        raise NotFound
+
+    post = put = patch = delete = head = options = get
+
+
+def not_found_urls() -> list[URLPattern]:
+    """Last under /api/<version>/: whatever no route matched."""
+    return [re_path(r"^", NothingHere.as_view(), name="api_not_found")]

@@ -3,7 +3,7 @@
 from django.urls import include, path, re_path
 
 from relier_platform import views
-from relier_platform.apidocs import schema_urls
+from relier_platform.apidocs import not_found_urls, schema_urls
 from tenants.accounts import views as tenant_views
 from tracking.api.urls import endpoints as api_endpoints
 from tracking.cases import views as tracking_views
@@ -19,7 +19,7 @@ urlpatterns = [
     # The REST API (versioned in the path): its OpenAPI document, reference page and
     # endpoints (tracking/api/).
     re_path(r"^api/(?P<version>v1)/",
-            include([*schema_urls(urlconf=__name__), *api_endpoints])),
+            include([*schema_urls(urlconf=__name__), *api_endpoints, *not_found_urls()])),
     path("", include("tracking.urls")),
 ]
 

@@ -74,3 +74,13 @@ def test_errors_are_problem_details_in_the_request_language(
         "status": 405, "detail": detail, "instance": "/api/v1/schema/",
         "code": "method_not_allowed",
     }
+
+
+@pytest.mark.parametrize("on_association", [True, False])
+def test_any_other_api_path_is_a_problem_not_a_page(world: World, on_association: bool) -> None:
+    client = host_client(world.acme if on_association else None)
+    for method, path in (("get", "/api/v1/nulle-part/"), ("post", "/api/v1/cases/-1/")):
+        response = getattr(client, method)(path, HTTP_ACCEPT="application/json")
+        assert response.status_code == 404
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["code"] == "not_found"

@@ -6,14 +6,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tracking import validation
 from tracking.forms import ReferralForm
 from tracking.models import Case
 
 REFERRER_KINDS = [value for value, _label in ReferralForm.base_fields["referrer_kind"].choices]  # type: ignore[attr-defined]
+
+
+class JsonText(serializers.CharField):
+    """A JSON string only: a number or a boolean is refused, not turned into text."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
+class JsonInteger(serializers.IntegerField):
+    """A JSON integer only: "2012", 2012.0 or true are refused."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return int(super().to_internal_value(data))
 
 
 class ReferralInSerializer(serializers.Serializer[Any]):
@@ -22,14 +42,22 @@ class ReferralInSerializer(serializers.Serializer[Any]):
 
     referrer_kind = serializers.ChoiceField(choices=REFERRER_KINDS,
                                             help_text=_("Qui signale"))
-    referrer_name = serializers.CharField(max_length=120)
-    referrer_contact = serializers.CharField(max_length=200,
-                                             help_text=_("Téléphone ou e-mail"))
-    first_name = serializers.CharField(max_length=80, required=False, allow_blank=True)
-    birth_year = serializers.IntegerField(required=False, allow_null=True,
-                                          min_value=1900, max_value=2200)
-    town = serializers.CharField(max_length=120, required=False, allow_blank=True)
-    description = serializers.CharField(max_length=3000, help_text=_("Ce qui se passe"))
+    referrer_name = JsonText(max_length=120)
+    referrer_contact = JsonText(max_length=200, help_text=_("Téléphone ou e-mail"))
+    first_name = JsonText(max_length=80, required=False, allow_blank=True)
+    birth_year = JsonInteger(required=False, allow_null=True)
+    town = JsonText(max_length=120, required=False, allow_blank=True)
+    description = JsonText(max_length=3000, help_text=_("Ce qui se passe"))
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        """The birth year's bounds are those of the service (tracking.validation:
+        young people of 3 to 25 years old), for today: the schema says them too."""
+        fields = super().get_fields()
+        year = timezone.localdate().year
+        fields["birth_year"] = JsonInteger(
+            required=False, allow_null=True, min_value=year - validation.OLDEST_AGE - 1,
+            max_value=year - validation.YOUNGEST_AGE)
+        return fields
 
 
 class ReferralOutSerializer(serializers.Serializer[Any]):
@@ -45,6 +73,16 @@ class CaseQuerySerializer(serializers.Serializer[Any]):
     stage = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     opened_from = serializers.DateField(required=False)
     opened_to = serializers.DateField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=10**6)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+    def to_internal_value(self, data: Any) -> Any:
+        """An empty value is refused, not taken for the default (`?status=` is a mistake)."""
+        blank = {name: [_("Une valeur vide n'est pas permise ici.")]
+                 for name in self.fields if name in data and data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
 
 
 class _Labelled(serializers.Serializer[Any]):

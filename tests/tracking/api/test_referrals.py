@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tests.conftest import SentTask, World, host_client, signed_in
@@ -93,20 +94,47 @@ def test_bad_input_is_refused_field_by_field_and_nothing_saved(
     _nothing_saved(world)
 
 
-def test_a_service_refusal_is_a_problem_in_english_too(
+def test_a_birth_year_out_of_range_is_refused_in_french_or_english(
     world: World, english_catalogue: None,
 ) -> None:
     _key, raw = make_key(world.acme, "referrals:write")
     client = key_client(world.acme, raw)
+    low = timezone.localdate().year - 26
     french = problem_of(_post(client, {**REFERRAL, "birth_year": 1950}), 400)
-    assert french["code"] == "birth_year_range"
-    assert french["detail"].startswith("L'année de naissance doit être comprise entre")
+    assert french["errors"] == [{
+        "field": "birth_year", "code": "min_value",
+        "message": f"Assurez-vous que cette valeur est supérieure ou égale à\u00a0{low}."}]
     english = problem_of(_post(client, {**REFERRAL, "birth_year": 1950},
                                HTTP_ACCEPT_LANGUAGE="en"), 400)
     assert english["title"] == "Invalid request"
-    assert english["errors"][0]["field"] == "birth_year"
-    assert "between" in english["detail"]
+    assert english["errors"][0]["message"] == (
+        f"Ensure this value is greater than or equal to {low}.")
     _nothing_saved(world)
+
+
+def test_a_service_refusal_is_a_problem_with_its_code_and_field(
+    world: World, english_catalogue: None,
+) -> None:
+    """What a service raises (ApplicationError, already translated) becomes a 400 problem
+    naming its code and field."""
+    from django.utils import translation
+    from rest_framework.test import APIRequestFactory
+
+    from relier_platform.errors import ApplicationError, ErrorCode
+    from relier_platform.problems import exception_handler
+
+    request = APIRequestFactory().post(URL)
+    with translation.override("en"):
+        error = ApplicationError(translation.gettext("Choisissez au moins une portée."),
+                                 code=ErrorCode.SCOPE_INVALID, field="scopes")
+        response = exception_handler(error, {"request": request})
+    assert response is not None
+    assert response.status_code == 400
+    assert response.data == {
+        "type": "https://relier.example/problemes/scope-invalid", "title": "Invalid request",
+        "status": 400, "detail": "Choose at least one scope.", "instance": URL,
+        "code": "scope_invalid", "errors": [{"field": "scopes", "code": "scope_invalid",
+                                              "message": "Choose at least one scope."}]}
 
 
 def test_the_same_idempotency_key_and_body_give_the_first_answer_again(world: World) -> None:

@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from relier_platform.problems import PROBLEM_JSON
 from tracking.access import client_ip
 from tracking.api.permissions import ApiAccess, actor_for, key_of
 from tracking.api.throttling import ApiRateThrottle
@@ -32,7 +33,7 @@ PROBLEM = inline_serializer("Problem", {
         "code": serializers.CharField()})),
 })
 # The refusals every endpoint may answer, as problem details (platform/problems.py).
-PROBLEMS = {code: OpenApiResponse(PROBLEM, description=text) for code, text in (
+PROBLEMS = {(code, PROBLEM_JSON): OpenApiResponse(PROBLEM, description=text) for code, text in (
     (400, "Requête invalide"), (401, "Clé absente, invalide, expirée ou révoquée"),
     (403, "Portée manquante, ou pas membre de l'association"),
     (404, "Introuvable, ou pas d'accès"), (429, "Trop de requêtes"))}

@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from relier_platform.errors import ApplicationError
-from relier_platform.problems import problem_response
+from relier_platform.problems import PROBLEM_JSON, problem_response
 from tenants.accounts import ratelimit
 from tracking.access import client_ip
 from tracking.api import selectors, services
@@ -54,11 +54,13 @@ class ReferralCreateView(ApiView):
         summary="Signaler un jeune (comme le formulaire /signaler)",
         parameters=[OpenApiParameter(
             "Idempotency-Key", location=OpenApiParameter.HEADER, required=False,
+            type={"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
             description="Jusqu'à 200 caractères ASCII visibles : renvoyer la même requête "
                         "avec la même clé ne crée pas un second signalement.")],
         responses={201: ReferralOutSerializer,
-                   409: OpenApiResponse(PROBLEM, description="Clé d'idempotence déjà "
-                                        "utilisée pour une autre requête"), **PROBLEMS},
+                   (409, PROBLEM_JSON): OpenApiResponse(PROBLEM, description=(
+                       "Clé d'idempotence déjà utilisée pour une autre requête")),
+                   **PROBLEMS},
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         idempotency_key = request.headers.get("Idempotency-Key")
