@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 
 def schema_urls(*, urlconf: str) -> list[URLPattern]:
-    """`schema/` (JSON by default, `?format=yaml` or `Accept: application/yaml` for YAML)
+    """`schema/` (YAML by default, JSON with `?format=json` or `Accept: application/json`)
     and `docs/`, describing the routes of `urlconf`."""
     return [
         path("schema/", SpectacularAPIView.as_view(
