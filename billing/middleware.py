@@ -27,6 +27,7 @@ WRITABLE_PREFIXES = (
     "/parametres/fermeture/",
     # A referral about a young person in danger is never refused for a billing reason.
     "/signaler",
+    "/api/v1/referrals/",
 )
 
 

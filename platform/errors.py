@@ -46,6 +46,8 @@ class ErrorCode(StrEnum):
     PLAN_INVALID = "plan_invalid"
     # Network publications asked for on demand.
     PUBLICATION_TOO_SOON = "publication_too_soon"
+    # The REST API (tracking/api/).
+    SCOPE_INVALID = "scope_invalid"
 
 
 class ApplicationError(Exception):

@@ -56,6 +56,10 @@ SHARED_APPS = [
     "django_htmx",
     # Sign-in failures and lockouts (tenants/accounts/lockout.py): one count for every host.
     "axes",
+    # The REST API (/api/v1/ on every host) and its OpenAPI schema; no tables of their own.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 TENANT_APPS = [
     # No django.contrib.contenttypes here: one content-type table, in public, for the whole
@@ -382,6 +386,39 @@ if SENTRY_DSN:
     from relier_platform.sentry import init_sentry
 
     init_sentry(dsn=SENTRY_DSN, environment=env.str("SENTRY_ENVIRONMENT", default="production"))
+
+# --- REST API, /api/v1/ (issue #19; tracking/api/ on association hosts) ---
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer",
+                                 "rest_framework.renderers.BrowsableAPIRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # An association's key (Authorization: Bearer rlr_…), else the signed-in session.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["tracking.api.authentication.ApiKeyAuthentication",
+                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Versioned in the path: /api/v1/...; a version not listed answers 404.
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_VERSION": "v1",
+    # Problem details (RFC 9457) in the request's language: platform/problems.py.
+    "EXCEPTION_HANDLER": "relier_platform.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per key (tracking/api/throttling.py), counted in the cache under the host's schema.
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("RELIER_API_RATE", default="600/minute")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Relier API",
+    "DESCRIPTION": "API de Relier : signalements, dossiers et chiffres d'une association "
+                   "partenaire. Chaque association a son adresse ; une clé d'API ne sert "
+                   "que sur l'adresse de son association.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files: the CSP allows no other origin.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 DEFAULT_NOT_FOUND_TENANT_VIEW = "relier_platform.views.unknown_host"
 

@@ -2,9 +2,10 @@
 
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from relier_platform import views
+from relier_platform.apidocs import not_found_urls, schema_urls
 from tenants.networks import console as views_console
 
 # Operators sign in through allauth (password, then their TOTP code), never through the
@@ -20,6 +21,8 @@ urlpatterns = [
     path("inscription/", include("onboarding.urls_public")),
     path("stripe/", include("billing.urls_public")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The REST API (versioned in the path): its OpenAPI document and reference page.
+    re_path(r"^api/(?P<version>v1)/", include([*schema_urls(urlconf=__name__), *not_found_urls()])),
     path("reseaux/", views_console.network_list, name="network_list"),
     path("reseaux/<int:network_id>/", views_console.network_dashboard, name="network_dashboard"),
     path("reseaux/<int:network_id>/export.csv", views_console.network_export,

@@ -3,6 +3,7 @@
 fields, workflows, privacy, imports). Schema: tenant (every table lives in each
 association's own schema)."""
 
+from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
 from tracking.awareness.models import AwarenessSession
 from tracking.cases.models import (
@@ -59,6 +60,8 @@ __all__ = [
     "CHOICE_KINDS",
     "FACILITATE",
     "TEXT_KINDS",
+    "ApiKey",
+    "ApiScope",
     "Attendance",
     "AttendanceStatus",
     "AuditLog",
@@ -84,6 +87,7 @@ __all__ = [
     "Gender",
     "GroupFacilitation",
     "GroupSession",
+    "IdempotentRequest",
     "ImpactAssessment",
     "ImpactAxis",
     "ImportRun",

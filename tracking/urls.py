@@ -16,6 +16,7 @@ urlpatterns = [
         "tracking.fields.urls",
         "tracking.lists.urls",
         "tracking.privacy.urls",
+        "tracking.api.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

@@ -76,6 +76,9 @@ OPEN_PREFIXES = (
     "/signaler",
     "/healthz",
     "/readyz",
+    # The REST API authenticates each call itself (an association's key, or the session
+    # with the same membership check: tracking/api/), and answers problem details.
+    "/api/",
 )
 
 

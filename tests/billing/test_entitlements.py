@@ -195,3 +195,19 @@ def test_a_referral_is_never_refused_for_a_billing_reason(world: World):
     assert response.status_code == 200
     with schema_context(world.acme.schema_name):
         assert Referral.objects.count() == before + 1
+
+
+def test_a_referral_through_the_api_is_never_refused_for_a_billing_reason(world: World):
+    import json
+
+    from tests.tracking.api.conftest import key_client, make_key
+    from tests.tracking.api.test_referrals import REFERRAL
+    from tracking.models import Referral
+
+    _key, raw = make_key(world.acme, "referrals:write")
+    _read_only(world)
+    response = key_client(world.acme, raw).post("/api/v1/referrals/", json.dumps(REFERRAL),
+                                                content_type="application/json")
+    assert response.status_code == 201
+    with schema_context(world.acme.schema_name):
+        assert Referral.objects.count() == 1

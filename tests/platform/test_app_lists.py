@@ -22,6 +22,9 @@ def test_shared_apps_are_pinned() -> None:
         "allauth.mfa",
         "django_htmx",
         "axes",
+        "rest_framework",
+        "drf_spectacular",
+        "drf_spectacular_sidecar",
     ]
 
 

@@ -1,0 +1,90 @@
+"""Schemathesis against the API's own OpenAPI document (issue #19): for every operation of
+an association's host, requests generated from the schema — valid ones and invalid ones —
+are sent through the real WSGI application, in the test's transaction, with a key holding
+every scope. No answer may be a server error, every answer must match the schema (status,
+content type, headers, body), and a request the schema calls invalid must be refused.
+
+Not checked: that every request the schema calls valid is accepted. Some rules cannot be
+said in a schema — a name of spaces only, the hourly limit of referrals (429 after ten),
+an Idempotency-Key used with another body (409) — and are refused with a problem body,
+which the checks above do validate.
+
+The document is built from the URL conf at import (pytest collects one test per
+operation); `test_the_tested_document_is_the_one_served` checks it is the one that
+`/api/v1/schema/` serves. Bounded to MAX_EXAMPLES per operation to keep the suite short."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from tenants.tenancy.services import association_host
+from tests.conftest import World, host_client
+from tests.tracking.api.conftest import make_key
+from tests.tracking.factories import make_case
+
+MAX_EXAMPLES = 25
+
+
+def _document() -> dict[str, Any]:
+    generator = SchemaGenerator(urlconf="relier_platform.urls_tenant", api_version="v1")
+    rendered = OpenApiJsonRenderer().render(generator.get_schema(request=None, public=True))
+    return json.loads(rendered)
+
+
+DOCUMENT = _document()
+SCHEMA = schemathesis.openapi.from_dict(DOCUMENT)
+SCHEMA.app = get_wsgi_application()
+
+
+@pytest.fixture
+def calls_in_the_test_transaction() -> Iterator[None]:
+    """A WSGI request would close the test's connection at its start and end (Django's
+    close_old_connections: autocommit is off inside the test's transaction); Django's test
+    client turns it off the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def every_scope(db: None, world: World, calls_in_the_test_transaction: None) -> dict[str, str]:
+    """Headers of a key of acme with every scope, and a few cases to read."""
+    for town in ("Montreuil", "Pantin", "Bobigny"):
+        make_case(world.acme, world.acme_members["admin"], town=town)
+    _key, raw = make_key(world.acme)
+    return {"Authorization": f"Bearer {raw}"}
+
+
+def test_the_tested_document_is_the_one_served(world: World) -> None:
+    served = host_client(world.acme).get("/api/v1/schema/", HTTP_ACCEPT="application/json")
+    assert served.status_code == 200
+    assert served.json() == DOCUMENT
+    assert set(DOCUMENT["paths"]) == {"/api/v1/whoami/", "/api/v1/referrals/",
+                                      "/api/v1/cases/", "/api/v1/cases/{case_id}/"}
+
+
+@pytest.mark.django_db
+@SCHEMA.parametrize()
+@settings(max_examples=MAX_EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_every_generated_request_gets_an_answer_within_the_schema(
+    case: Any, every_scope: dict[str, str], world: World,
+) -> None:
+    case.call_and_validate(base_url=f"http://{association_host(world.acme.slug)}",
+                           headers={**every_scope, "Accept": "application/json"},
+                           excluded_checks=[positive_data_acceptance])
