@@ -229,8 +229,11 @@ def child(args: argparse.Namespace, url: str) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--measure",
                "--associations", str(args.associations), "--cases", str(args.cases),
                "--runs", str(args.runs)]
-    out = subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True,
+    out = subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True,
                          text=True)
+    if out.returncode:
+        sys.stderr.write(out.stderr[-6000:])  # the measuring process's traceback
+        raise SystemExit(f"the measurement on {url} failed (exit {out.returncode})")
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
