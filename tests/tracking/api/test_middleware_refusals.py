@@ -39,9 +39,32 @@ def test_a_closing_association_refuses_api_referrals_with_the_help_lines(world: 
     _key, raw = make_key(world.acme, "referrals:write")
     world.acme.state = Association.State.CLOSING
     world.acme.save()
-    body = problem_of(_post(key_client(world.acme, raw), REFERRAL), 403)
-    assert body["code"] == "association_closing"
-    assert "3018" in body["detail"]
+    try:
+        body = problem_of(_post(key_client(world.acme, raw), REFERRAL), 403)
+        assert body["code"] == "association_closing"
+        assert "3018" in body["detail"]
+        with schema_context(world.acme.schema_name):
+            assert not Referral.objects.exists()
+            assert not Case.objects.exists()
+    finally:  # the host cache keeps the association as saved: forget the closing one
+        world.acme.state = Association.State.ACTIVE
+        world.acme.save()
+
+
+def test_a_session_post_needs_the_csrf_token_a_key_does_not(world: World) -> None:
+    """A signed-in browser is the only caller that a forged cross-site form could use:
+    its API writes need the CSRF token, as the pages' forms do. A key is no cookie."""
+    client = signed_in(world.acme_members["coordinator"], world.acme)
+    client.handler.enforce_csrf_checks = True
+    body = problem_of(_post(client, REFERRAL, HTTP_ACCEPT="application/json"), 403)
+    assert "CSRF" in body["detail"]
     with schema_context(world.acme.schema_name):
         assert not Referral.objects.exists()
-        assert not Case.objects.exists()
+    client.get("/dossiers/")  # a page sets the CSRF cookie
+    token = client.cookies["csrftoken"].value
+    created = _post(client, REFERRAL, HTTP_ACCEPT="application/json", HTTP_X_CSRFTOKEN=token)
+    assert created.status_code == 201, created.content
+    _key, raw = make_key(world.acme, "referrals:write")
+    keyed = key_client(world.acme, raw)
+    keyed.handler.enforce_csrf_checks = True
+    assert _post(keyed, {**REFERRAL, "first_name": "Inès"}).status_code == 201
