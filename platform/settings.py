@@ -424,6 +424,15 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "relier_platform.views.unknown_host"
 
 # --- Stripe (billing/gateway.py is the only module that talks to it). Empty key: the
 # gateway serves a local stub checkout page instead (development and tests). ---
+# Outgoing webhooks (tracking/webhooks/): http and private or local addresses (a receiver
+# on the developer's machine) only when allowed — under DEBUG and in the tests; the first
+# retry after this many seconds, then twice as long each time; at most this many attempts
+# per delivery; an endpoint disabled after this many failed deliveries in a row.
+RELIER_WEBHOOKS_ALLOW_PRIVATE = env.bool("RELIER_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+RELIER_WEBHOOKS_RETRY_SECONDS = env.float("RELIER_WEBHOOKS_RETRY_SECONDS", default=30.0)
+RELIER_WEBHOOKS_MAX_ATTEMPTS = env.int("RELIER_WEBHOOKS_MAX_ATTEMPTS", default=8)
+RELIER_WEBHOOKS_DISABLE_AFTER = env.int("RELIER_WEBHOOKS_DISABLE_AFTER", default=5)
+
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)
