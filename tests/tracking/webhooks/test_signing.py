@@ -40,3 +40,23 @@ def test_one_matching_signature_among_several_is_enough() -> None:
     good = sign(SECRET, BODY, timestamp=1_800_000_000)
     header = good.replace("v1=", "v1=" + "0" * 64 + ",v1=")
     assert verify_signature(SECRET, header, BODY, now=1_800_000_000)
+
+
+def test_the_readmes_snippet_verifies_our_signatures() -> None:
+    """The receiver's code the README shows (section "Webhooks") agrees with ours."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme[readme.index("#### Webhooks"):]
+    code = section[section.index("```python\n") + 10:]
+    code = code[:code.index("```")]
+    namespace: dict[str, object] = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    check = namespace["verify_signature"]
+    assert callable(check)
+    header = sign(SECRET, BODY)
+    assert check(SECRET, header, BODY) is True
+    assert check(SECRET, header, BODY + b"x") is False
+    assert check("whsec_other", header, BODY) is False
+    assert check(SECRET, sign(SECRET, BODY, timestamp=1_000_000_000), BODY) is False
+    assert check(SECRET, "garbage", BODY) is False
