@@ -194,6 +194,9 @@ CELERY_BEAT_SCHEDULE = {
     # Tasks pages asked for while the broker was down (tenants/outbox/services.py).
     "outbox-flush": {"task": "tenants.outbox_flush_task",
                      "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
+    # Webhook deliveries whose retry was lost (tracking/webhooks/tasks.py).
+    "webhook-deliveries-sweep": {"task": "tracking.webhook_deliveries_sweep_all_task",
+                                 "schedule": 5 * 60},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",

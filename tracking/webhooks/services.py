@@ -191,6 +191,28 @@ def webhook_ping(*, actor: Actor, endpoint: WebhookEndpoint) -> WebhookDelivery:
     return delivery
 
 
+# --- Deliveries whose retry was lost ------------------------------------------------------
+
+STUCK_AFTER = timedelta(minutes=10)
+RESEND_BATCH = 500
+
+
+def webhook_deliveries_resend(*, stuck_after: timedelta = STUCK_AFTER) -> int:
+    """Start again, through the outbox, the pending deliveries whose planned attempt is
+    more than `stuck_after` late (a retry message lost with the broker, a worker killed
+    between its attempt and its retry). An attempt that is only running late is not
+    harmed: the attempt takes the row's lock and skips what is no longer pending."""
+    late = timezone.now() - stuck_after
+    ids = list(WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING,
+                                              next_attempt_at__lt=late)
+               .order_by("next_attempt_at", "pk").values_list("pk", flat=True)[:RESEND_BATCH])
+    schema = current_schema()
+    with transaction.atomic():
+        for pk in ids:
+            enqueue(DELIVER_TASK, args=[pk, schema])
+    return len(ids)
+
+
 # --- One attempt of a delivery (the task) -----------------------------------------------
 
 

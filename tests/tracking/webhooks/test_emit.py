@@ -258,3 +258,34 @@ def test_the_secret_is_encrypted_at_rest(world: World) -> None:
         assert WebhookEndpoint.objects.get(pk=endpoint.pk).secret == secret
     assert secret not in row
     assert secret[6:] not in row
+
+
+def test_the_sweep_starts_again_only_deliveries_long_overdue_in_its_own_schema(
+        world: World, tasks_sent: list[SentTask],
+        django_capture_on_commit_callbacks: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tracking.webhooks.tasks import webhook_deliveries_sweep_task
+
+    endpoint, _secret = make_endpoint(world.acme, world.acme_members["admin"], URL)
+    beta_endpoint, _secret = make_endpoint(world.beta, world.beta_admin, URL)
+    long_ago = timezone.now() - timedelta(minutes=30)
+    with schema_context(world.beta.schema_name):
+        WebhookDelivery.objects.create(endpoint=beta_endpoint, event_type="case.closed",
+                                       payload={}, next_attempt_at=long_ago)
+    with schema_context(world.acme.schema_name):
+        lost = WebhookDelivery.objects.create(endpoint=endpoint, event_type="case.closed",
+                                              payload={}, next_attempt_at=long_ago)
+        WebhookDelivery.objects.create(endpoint=endpoint, event_type="case.closed",
+                                       payload={}, next_attempt_at=timezone.now())
+        WebhookDelivery.objects.create(endpoint=endpoint, event_type="case.closed",
+                                       payload={}, next_attempt_at=long_ago,
+                                       status="delivered")
+        with django_capture_on_commit_callbacks(execute=True):
+            assert webhook_deliveries_sweep_task("a_acme") == 1
+        with pytest.raises(RuntimeError, match="outside"):
+            webhook_deliveries_sweep_task("a_beta")
+    assert [(t.name, t.args, t.schema) for t in tasks_sent] == [
+        ("tracking.webhook_deliver_task", (lost.pk, "a_acme"), "a_acme")]
