@@ -180,6 +180,14 @@ def port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+# What every node of a development cluster needs beyond cluster.sh's defaults: logical WAL
+# (associations move while they keep serving) and room in the lock table (each
+# association is ~35 shards on its worker: a statement over hundreds of them, a
+# database-wide ANALYZE say, ran out of the default 64 locks per transaction at 300
+# associations). See deploy/SCALE-OUT.md.
+CITUS_NODE_SETTINGS = {"wal_level": "logical", "max_locks_per_transaction": "1024"}
+
+
 def citus_start(folder: Path, port: int, workers: int = 2) -> str:
     """Start (or keep running) a coordinator and `workers` workers in `folder`, with
     logical WAL so that associations move between workers while they keep serving;
@@ -194,11 +202,13 @@ def citus_start(folder: Path, port: int, workers: int = 2) -> str:
     restart = []
     for i in range(workers + 1):
         psql = ["psql", "-h", "127.0.0.1", "-p", str(port + i), "-U", "postgres", "-qAt", "-c"]
-        level = subprocess.run([*psql, "SHOW wal_level"], check=True, capture_output=True,
-                               text=True).stdout.strip()
-        if level != "logical":
-            subprocess.run([*psql, "ALTER SYSTEM SET wal_level = logical"], check=True)
-            restart.append(i)
+        for name, value in CITUS_NODE_SETTINGS.items():
+            current = subprocess.run([*psql, f"SHOW {name}"], check=True,
+                                     capture_output=True, text=True).stdout.strip()
+            if current != value:
+                subprocess.run([*psql, f"ALTER SYSTEM SET {name} = '{value}'"], check=True)
+                if i not in restart:
+                    restart.append(i)
     for i in restart:
         subprocess.run(as_root("su", "postgres", "-s", "/bin/sh", "-c",
                                f"/usr/lib/postgresql/15/bin/pg_ctl -D '{folder}/node{i}' "

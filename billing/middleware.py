@@ -12,9 +12,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name
 
 from billing.selectors import OK, billing_state
+from relier_platform.problems import is_api, middleware_problem
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITABLE_PREFIXES = (
@@ -44,5 +46,10 @@ class ReadOnlyMiddleware:
         request.billing = state  # type: ignore[attr-defined]
         if (state.read_only and request.method not in SAFE_METHODS
                 and not request.path.startswith(WRITABLE_PREFIXES)):
+            if is_api(request):
+                return middleware_problem(request, status_code=403, code="billing_read_only",
+                                          detail=_(
+                    "L'abonnement de l'association est suspendu : elle est en lecture "
+                    "seule jusqu'à son renouvellement."))
             return render(request, "billing/read_only.html", {"billing": state}, status=403)
         return self.get_response(request)

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -86,6 +86,24 @@ def problem_response(request: Any, *, status_code: int, detail: str, code: str,
                                 instance=request.path, errors=errors),
                         status=status_code, headers=headers)
     return as_problem(request, response)
+
+
+API_PREFIX = "/api/"
+
+
+def is_api(request: Any) -> bool:
+    """A call of the REST API: a middleware that refuses it answers with a problem, not
+    with a page or a redirect to one."""
+    return str(getattr(request, "path", "")).startswith(API_PREFIX)
+
+
+def middleware_problem(request: Any, *, status_code: int, detail: str,
+                       code: str) -> JsonResponse:
+    """A problem details response for a middleware (before DRF: no renderer chosen)."""
+    return JsonResponse(problem(status_code=status_code, detail=detail, code=code,
+                                instance=request.path),
+                        status=status_code, content_type=PROBLEM_JSON,
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def as_problem(request: Any, response: Response) -> Response:

@@ -231,6 +231,10 @@ class ImpactForm(forms.Form):
 
 class GroupForm(StaffChoiceMixin, forms.Form):
     theme = forms.CharField(label=_("Thème"), max_length=160)
+    kind = forms.ChoiceField(label=_("Type"), choices=ExchangeGroup.Kind.choices,
+                             initial=ExchangeGroup.Kind.EXCHANGE)
+    audience = forms.ChoiceField(label=_("Public"), choices=ExchangeGroup.Audience.choices,
+                                 initial=ExchangeGroup.Audience.YOUNG_PEOPLE)
     weekday = forms.TypedChoiceField(label=_("Jour"), coerce=int,
                                      choices=ExchangeGroup.Weekday.choices)
     capacity = forms.IntegerField(label=_("Capacité"), initial=10, min_value=1, max_value=50)

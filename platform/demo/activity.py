@@ -64,6 +64,7 @@ from relier_platform.demo.words import (
     PARTNER_ONLY,
     QUESTION_PSY,
     SCHOOL_KINDS,
+    SITUATION_THEMES,
     WITH_PARENT,
     WITH_SCHOOL,
 )
@@ -207,7 +208,7 @@ class _Generator(CaseMaker):
                 rng.randint(*minutes) if minutes else None, staff, rng.choice(self.partners).pk,
                 rng.choice(PARTNER_ONLY), None, staff, occurred)
 
-    # --- exchange groups
+    # --- exchange groups and situation-analysis groups
 
     def make_groups(self) -> None:
         rng = self.rng
@@ -221,13 +222,23 @@ class _Generator(CaseMaker):
             theme = GROUP_THEMES[number % len(GROUP_THEMES)]
             if number >= len(GROUP_THEMES):
                 theme = f"{theme} ({number // len(GROUP_THEMES) + 1})"
+            # One group in five analyses situations with parents or pupil ambassadors
+            # (no draw from rng: the rest of the demo stays the same).
+            kind, audience = ExchangeGroup.Kind.EXCHANGE, ExchangeGroup.Audience.YOUNG_PEOPLE
+            if number % 5 == 3:
+                kind = ExchangeGroup.Kind.SITUATION_ANALYSIS
+                audience = (ExchangeGroup.Audience.PARENTS if number % 10 == 3
+                            else ExchangeGroup.Audience.AMBASSADORS)
+                theme = SITUATION_THEMES[audience] + (
+                    f" ({number // 10 + 1})" if number >= 10 else "")
             weekday = rng.choice([0, 1, 2, 2, 2, 3, 4, 5])
             begins = self.start if rng.random() < 0.6 else self.day_between(
                 self.start, self.start + (self.today - self.start) * 2 // 3)
             ended = count >= 4 and number == count - 1
             stops = self.day_between(begins, self.today) if ended else self.today
             groups.append(ExchangeGroup(
-                theme=theme, weekday=weekday, capacity=10 if rng.random() < 0.85 else 8,
+                theme=theme, kind=kind, audience=audience, weekday=weekday,
+                capacity=10 if rng.random() < 0.85 else 8,
                 start_time=time(14) if weekday in (2, 5) else time(rng.choice([17, 18])),
                 is_active=not ended,
                 created_at=datetime.combine(begins - timedelta(days=rng.randint(3, 20)),

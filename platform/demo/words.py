@@ -182,6 +182,10 @@ GROUP_THEMES = [
     "Orientation et projets", "Séries et cinéma", "Retour à l'emploi, pas à pas",
     "Photo et nature", "Écriture et slam",
 ]
+SITUATION_THEMES = {
+    "parents": "Parents : analyser une situation de harcèlement",
+    "ambassadors": "Élèves ambassadeurs : situations vécues au collège",
+}
 GROUP_TOPICS = [
     "Présentation des nouveaux", "Un métier qui me fait rêver", "Mon jeu du moment",
     "L'actualité de la semaine", "Ce qui m'aide quand ça ne va pas", "Témoignage d'un bénévole",

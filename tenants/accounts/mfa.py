@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from relier_platform.problems import is_api, middleware_problem
 from tenants.accounts.security import HAS_TOTP_SESSION_KEY
 from tenants.models import Role
 
@@ -80,6 +81,11 @@ class SecondFactorRequiredMiddleware:
 
 
 def _to_setup(request: HttpRequest) -> HttpResponse:
+    if is_api(request):
+        return middleware_problem(request, status_code=403, code="second_factor_required",
+                                  detail=_(
+            "Votre rôle demande une application d'authentification : activez-la en vous "
+            "connectant au site avant d'utiliser l'API avec votre session."))
     setup = reverse("mfa_activate_totp")
     if getattr(request, "htmx", False):
         return HttpResponseClientRedirect(setup)

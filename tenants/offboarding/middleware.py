@@ -14,7 +14,9 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
+from relier_platform.problems import is_api, middleware_problem
 from tenants.models import Association
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -32,6 +34,11 @@ class ClosingMiddleware:
         request.closing = closing  # type: ignore[attr-defined]
         if (closing and request.method not in SAFE_METHODS
                 and not request.path.startswith(WRITABLE_PREFIXES)):
+            if is_api(request):
+                return middleware_problem(request, status_code=403, code="association_closing",
+                                          detail=_(
+                    "Cette association ferme : elle ne reçoit plus de signalement ni de "
+                    "modification. En cas d'urgence : 3018, 119, 17 ou 112."))
             return render(request, "tenants/offboarding/read_only.html",
                           {"association": tenant,
                            "referral": request.path.startswith("/signaler")}, status=403)

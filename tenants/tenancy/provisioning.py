@@ -285,8 +285,14 @@ def spares_fill(count: int | None = None) -> dict[str, int]:
             if cursor.fetchone()[0] and spare in spare_names() and applied(spare) != expected:
                 cursor.execute(f"DROP SCHEMA {_quote(spare)} CASCADE")
                 dropped += 1
-    while len(spare_names()) < wanted:
+    while True:
         with transaction.atomic():
+            # Two fills at once (a provisioning's task and beat's) take turns: the second
+            # counts the first one's spare once it is committed, and stops at `wanted`.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [SPARE_PREFIX])
+            if len(spare_names()) >= wanted:
+                break
             clone_template_schema(SPARE_PREFIX + uuid.uuid4().hex[:12], spare=False)
         made += 1
     return {"made": made, "dropped": dropped, "ready": len(spare_names())}

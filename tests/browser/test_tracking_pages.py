@@ -280,7 +280,7 @@ def test_groups_session_and_attendance(
 ) -> None:
     sign_in(page, live_url, HOST, COORDINATOR_EMAIL)
     go(page, live_url, "/groupes/")
-    assert page.get_by_role("heading", level=1).inner_text() == "Groupes d'échange"
+    assert page.get_by_role("heading", level=1).inner_text() == "Groupes"
     check_page(page, "group-list")
     page.evaluate("document.querySelectorAll('details').forEach(d => d.open = false)")
     submit(page, lambda: page.get_by_role("link", name=GROUP_THEME).click())

@@ -85,12 +85,16 @@ def test_readyz_answers_503_when_a_migration_is_not_applied(
     world: World, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
     from django.db.migrations.recorder import MigrationRecorder
 
     recorder = MigrationRecorder(connection)
-    # The replaced migrations' rows, not the squash's: a squashed migration counts as
-    # applied while every migration it replaces is recorded.
-    last = recorder.migration_qs.filter(app="tracking", name="0014_content_types_in_public_only")
+    # The leaf's row: a plan only looks back from what is not applied (a squashed leaf
+    # counts as applied while every migration it replaces is recorded: take those).
+    migration = MigrationLoader(None).get_migration(
+        *MigrationLoader(None).graph.leaf_nodes("tracking")[0])
+    names = [name for _app, name in migration.replaces] or [migration.name]
+    last = recorder.migration_qs.filter(app="tracking", name__in=names)
     assert last.exists()
     last.delete()  # rolled back with the test's transaction
     response = host_client().get("/readyz")

@@ -15,7 +15,18 @@ FACILITATE = "facilitate_exchangegroup"
 
 
 class ExchangeGroup(models.Model):
-    """A weekly online exchange group (a series)."""
+    """A weekly group (a series): an exchange group, or a situation-analysis group where
+    parents or pupil ambassadors look at situations together. Its attendance is recorded
+    on the young people's files either way (for parents: their child's)."""
+
+    class Audience(models.TextChoices):
+        YOUNG_PEOPLE = "young_people", _("jeunes")
+        PARENTS = "parents", _("parents")
+        AMBASSADORS = "ambassadors", _("élèves ambassadeurs")
+
+    class Kind(models.TextChoices):
+        EXCHANGE = "exchange", _("groupe d'échange")
+        SITUATION_ANALYSIS = "situation_analysis", _("analyse de situation")
 
     class Weekday(models.IntegerChoices):
         MONDAY = 0, _("lundi")
@@ -27,6 +38,10 @@ class ExchangeGroup(models.Model):
         SUNDAY = 6, _("dimanche")
 
     theme = models.CharField(_("thème"), max_length=160)
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices,
+                            default=Kind.EXCHANGE)
+    audience = models.CharField(_("public"), max_length=20, choices=Audience.choices,
+                                default=Audience.YOUNG_PEOPLE)
     weekday = models.PositiveSmallIntegerField(_("jour"), choices=Weekday.choices)
     start_time = models.TimeField(_("heure"), null=True, blank=True)
     capacity = models.PositiveSmallIntegerField(

@@ -32,11 +32,20 @@ def facilitates(actor: Actor, group: ExchangeGroup) -> bool:
 def group_create(
     *, actor: Actor, theme: str, weekday: int, capacity: int = 10,
     facilitator_ids: list[int] | None = None,
+    kind: str = ExchangeGroup.Kind.EXCHANGE,
+    audience: str = ExchangeGroup.Audience.YOUNG_PEOPLE,
 ) -> ExchangeGroup:
     validation.require_capability(actor, Capability.GROUP_MANAGE)
     staff = validation.staff_members(facilitator_ids or [], field="facilitators")
+    if kind not in ExchangeGroup.Kind.values:
+        raise ApplicationError(_("Type de groupe inconnu."), code=ErrorCode.PICKLIST_INVALID,
+                               field="kind")
+    if audience not in ExchangeGroup.Audience.values:
+        raise ApplicationError(_("Public du groupe inconnu."),
+                               code=ErrorCode.PICKLIST_INVALID, field="audience")
     with transaction.atomic():
-        group = ExchangeGroup(theme=theme.strip(), weekday=weekday, capacity=capacity)
+        group = ExchangeGroup(theme=theme.strip(), weekday=weekday, capacity=capacity,
+                              kind=kind, audience=audience)
         group.full_clean()
         group.save()
         facilitate = object_permission(ExchangeGroup, FACILITATE)

@@ -30,6 +30,8 @@ def group_list(request: HttpRequest) -> HttpResponse:
                 groups.group_create(actor=actor, theme=form.cleaned_data["theme"],
                                     weekday=form.cleaned_data["weekday"],
                                     capacity=form.cleaned_data["capacity"],
+                                    kind=form.cleaned_data["kind"],
+                                    audience=form.cleaned_data["audience"],
                                     facilitator_ids=form.cleaned_data["facilitators"])
             except ApplicationError as error:
                 add_error(form, error)

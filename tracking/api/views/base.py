@@ -104,8 +104,10 @@ class ApiView(APIView):
         the answer."""
         key = key_of(request)
         membership = getattr(request, "membership", None)
-        if key is None and membership is None:
-            return  # not authenticated here: the request log line is all there is
+        if key is None and (membership is None or not request.user.is_authenticated):
+            # Not authenticated here (no key; no session, or a session call that DRF
+            # refused, a missing CSRF token say): the request log line is all there is.
+            return
         django_request: HttpRequest = request._request
         audit_record(
             actor=None if key is not None else actor_for(request),

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0016_api_idempotent_requests'),
+        ("tracking", "0017_group_kind_and_audience"),
     ]
 
     operations = [
