@@ -50,7 +50,9 @@ def test_an_unknown_kind_or_audience_is_refused_and_nothing_saved(
         assert not ExchangeGroup.objects.exists()
         admin = actor(world.acme_members["admin"], "admin")
         with pytest.raises(ApplicationError):
-            group_create(actor=admin, theme="Ambassadeurs", weekday=1, **{field: value})
+            group_create(actor=admin, theme="Ambassadeurs", weekday=1,
+                         kind=value if field == "kind" else "exchange",
+                         audience=value if field == "audience" else "young_people")
         assert not ExchangeGroup.objects.exists()
 
 
