@@ -194,6 +194,9 @@ CELERY_BEAT_SCHEDULE = {
     # Tasks pages asked for while the broker was down (tenants/outbox/services.py).
     "outbox-flush": {"task": "tenants.outbox_flush_task",
                      "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
+    # Webhook deliveries whose retry was lost (tracking/webhooks/tasks.py).
+    "webhook-deliveries-sweep": {"task": "tracking.webhook_deliveries_sweep_all_task",
+                                 "schedule": 5 * 60},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",
@@ -424,6 +427,15 @@ DEFAULT_NOT_FOUND_TENANT_VIEW = "relier_platform.views.unknown_host"
 
 # --- Stripe (billing/gateway.py is the only module that talks to it). Empty key: the
 # gateway serves a local stub checkout page instead (development and tests). ---
+# Outgoing webhooks (tracking/webhooks/): http and private or local addresses (a receiver
+# on the developer's machine) only when allowed — under DEBUG and in the tests; the first
+# retry after this many seconds, then twice as long each time; at most this many attempts
+# per delivery; an endpoint disabled after this many failed deliveries in a row.
+RELIER_WEBHOOKS_ALLOW_PRIVATE = env.bool("RELIER_WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+RELIER_WEBHOOKS_RETRY_SECONDS = env.float("RELIER_WEBHOOKS_RETRY_SECONDS", default=30.0)
+RELIER_WEBHOOKS_MAX_ATTEMPTS = env.int("RELIER_WEBHOOKS_MAX_ATTEMPTS", default=8)
+RELIER_WEBHOOKS_DISABLE_AFTER = env.int("RELIER_WEBHOOKS_DISABLE_AFTER", default=5)
+
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)

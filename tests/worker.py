@@ -5,8 +5,10 @@ committed data: those tests commit what they give it, in associations of their o
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,8 @@ from django.db import connection
 from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parents[1]
+# What the worker sends by e-mail: one file per message, here (tests read them).
+MAIL_DIR = Path(tempfile.gettempdir()) / f"relier-test-mail-{os.environ.get('RELIER_TEST_RUN', '')}"
 
 
 def run_worker() -> Iterator[None]:
@@ -24,7 +28,9 @@ def run_worker() -> Iterator[None]:
         user=db["USER"] or "", password=db["PASSWORD"] or "",
     )
     env = {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL,
-           "RELIER_REDIS_DB": "0"}
+           "RELIER_REDIS_DB": "0",
+           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+           "EMAIL_FILE_PATH": str(MAIL_DIR)}
     # Two threads: tasks of several associations run at once, each in its own schema.
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "relier_platform.celery", "worker",
@@ -38,3 +44,4 @@ def run_worker() -> Iterator[None]:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
+    shutil.rmtree(MAIL_DIR, ignore_errors=True)

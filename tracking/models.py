@@ -1,7 +1,7 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports). Schema: tenant (every table lives in each
-association's own schema)."""
+fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
+each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
@@ -47,6 +47,12 @@ from tracking.interactions.models import (
 )
 from tracking.lists.models import PicklistItem, PicklistKind
 from tracking.privacy.models import RetentionPolicy
+from tracking.webhooks.models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from tracking.workflows.models import (
     OverdueReminder,
     Stage,
@@ -81,6 +87,7 @@ __all__ = [
     "CustomField",
     "CustomFieldKind",
     "CustomFieldTarget",
+    "DeliveryStatus",
     "EncryptedCharField",
     "EncryptedTextField",
     "ExchangeGroup",
@@ -101,6 +108,9 @@ __all__ = [
     "Stage",
     "StageChange",
     "Transition",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
     "WorkflowVersion",
     "stage_fields",
 ]

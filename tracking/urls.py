@@ -17,6 +17,7 @@ urlpatterns = [
         "tracking.lists.urls",
         "tracking.privacy.urls",
         "tracking.api.urls",
+        "tracking.webhooks.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

@@ -14,7 +14,8 @@ from tenants.outbox.services import enqueue
 from tracking import validation
 from tracking.audit.services import audit_record
 from tracking.cases.services import CaseData, case_create
-from tracking.models import PicklistItem, PicklistKind, Referral
+from tracking.models import PicklistItem, PicklistKind, Referral, WebhookEvent
+from tracking.webhooks.services import case_payload, webhooks_emit
 
 
 @dataclass
@@ -44,6 +45,11 @@ def referral_submit(*, data: ReferralData, ip_address: str | None) -> Referral:
             referrer_contact=data.referrer_contact, description=data.description,
         )
         audit_record(actor=None, action="referral.received", obj=case, ip_address=ip_address)
+        # Ids, codes and the date only: nothing the referrer wrote leaves.
+        webhooks_emit(event=WebhookEvent.REFERRAL_RECEIVED, payload=case_payload(
+            case, stage=case.stage.key if case.stage else None,
+            detection_source=source.code if source else None,
+            received_at=referral.received_at.isoformat()))
 
         enqueue("tracking.referral_notify_task", args=(referral.pk, current_schema()))
     return referral

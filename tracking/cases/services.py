@@ -28,6 +28,7 @@ from tracking.models import (
     PicklistKind,
 )
 from tracking.permissions import CHANGE_CASE, VIEW_CASE, Actor, Capability
+from tracking.webhooks.services import case_payload, webhooks_emit
 
 
 def _forbidden() -> ApplicationError:
@@ -175,6 +176,7 @@ def case_close(
     validation.picklist(reason, kind=PicklistKind.CLOSING_REASON, field="closing_reason")
     with transaction.atomic():
         locked = validation.lock_at_version(case, expected_version)
+        previous_stage = locked.stage.key if locked.stage else None
         locked.closed_on, locked.closing_reason = closed_on, reason
         closed_stage = _closed_stage_for(locked)
         if closed_stage is not None:
@@ -190,6 +192,14 @@ def case_close(
         CaseEvent.objects.create(case=locked, actor_id=actor.id, kind="closed",
                                  detail={"reason": reason.code})
         audit_record(actor=actor, action="case.close", obj=locked)
+        if closed_stage is not None:
+            webhooks_emit(event="case.stage_changed", payload=case_payload(
+                locked, from_stage=previous_stage, to_stage=closed_stage.key,
+                changed_at=locked.stage_entered_at.isoformat()
+                if locked.stage_entered_at else None))
+        webhooks_emit(event="case.closed", payload=case_payload(
+            locked, stage=locked.stage.key if locked.stage else None,
+            closed_on=closed_on.isoformat(), closing_reason=reason.code))
     return locked
 
 

@@ -32,6 +32,7 @@ from tracking.models import (
     WorkflowVersion,
 )
 from tracking.permissions import Actor, Capability
+from tracking.webhooks.services import case_payload, webhooks_emit
 
 # --- Validation (pure: used by the editor, the publisher and property-based tests) ----
 
@@ -350,6 +351,14 @@ def case_transition(
                                          "to": target.name, "comment": comment})
         audit_record(actor=actor, action="case.transition", obj=locked,
                      to=target.key)
+        webhooks_emit(event="case.stage_changed", payload=case_payload(
+            locked, from_stage=previous.key if previous else None, to_stage=target.key,
+            changed_at=now.isoformat()))
+        if not target.is_open and (previous is None or previous.is_open):
+            webhooks_emit(event="case.closed", payload=case_payload(
+                locked, stage=target.key,
+                closed_on=locked.closed_on.isoformat() if locked.closed_on else None,
+                closing_reason=closing_reason.code if closing_reason else None))
     return locked
 
 
