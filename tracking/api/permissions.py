@@ -40,6 +40,26 @@ def actor_for(request: Request) -> Actor:
     return Actor(user=request.user, role=membership.role)
 
 
+def write_actor_for(request: Request) -> Actor:
+    """The actor a write is made with, through the same service as the page. A member:
+    themself, with their role. A key: the admin who created it — authentication has just
+    checked that they still are an admin here — acting with the key's role (KEY_ROLE), so
+    that the record names a real person as its author and the service's audit entry a
+    real actor; the call's own audit entry (`api.<name>`) names the key's prefix and that
+    person. A key made by an operator (`manage.py api_key_create`) has nobody to act for:
+    it may read, never write (403)."""
+    key = key_of(request)
+    if key is None:
+        return actor_for(request)
+    creator = key.created_by if key.created_by_id is not None else None
+    if creator is None or not creator.is_active:
+        raise exceptions.PermissionDenied(
+            _("Cette clé n'a pas été créée par un administrateur de l'association : elle ne "
+              "peut rien modifier. Créez-en une depuis les paramètres (API)."),
+            code="key_without_author")
+    return Actor(user=creator, role=KEY_ROLE)
+
+
 class ApiAccess(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         if not request.user or not request.user.is_authenticated:

@@ -1,6 +1,6 @@
-"""What the API reads and returns (tenant schema). A case is returned without anything
-clinical (clinical notes live on exchanges, which no case representation carries), without
-custom fields (their free text could say anything) and without the referral's own text."""
+"""What the API reads and returns (tenant schema). Nothing clinical is ever returned (an
+exchange's clinical note is not even loaded), nor custom fields (their free text could
+say anything), nor a referral's own text. The activity figures are in figures.py."""
 
 from __future__ import annotations
 
@@ -13,7 +13,16 @@ from rest_framework import serializers
 
 from tracking import validation
 from tracking.forms import ReferralForm
-from tracking.models import Case
+from tracking.models import (
+    AttendanceStatus,
+    Case,
+    Channel,
+    Contact,
+    ContactKind,
+    ExchangeGroup,
+    GroupSession,
+    Interaction,
+)
 
 REFERRER_KINDS = [value for value, _label in ReferralForm.base_fields["referrer_kind"].choices]  # type: ignore[attr-defined]
 
@@ -65,24 +74,31 @@ class ReferralOutSerializer(serializers.Serializer[Any]):
     received_at = serializers.DateTimeField()
 
 
-class CaseQuerySerializer(serializers.Serializer[Any]):
-    """Filters of the case list; a value that does not fit is refused (400)."""
+class StrictQuery(serializers.Serializer[Any]):
+    """Query parameters: a value that does not fit is refused (400), and an empty one too
+    rather than taken for the default (`?status=` is a mistake)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        blank = {name: [_("Une valeur vide n'est pas permise ici.")]
+                 for name in self.fields if name in data and data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
+
+class PageQuery(StrictQuery):
+    page = serializers.IntegerField(required=False, min_value=1, max_value=10**6)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
+
+
+class CaseQuerySerializer(PageQuery):
+    """Filters of the case list."""
 
     status = serializers.ChoiceField(choices=["open", "closed", "all"], default="open",
                                      required=False)
     stage = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     opened_from = serializers.DateField(required=False)
     opened_to = serializers.DateField(required=False)
-    page = serializers.IntegerField(required=False, min_value=1, max_value=10**6)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=200)
-
-    def to_internal_value(self, data: Any) -> Any:
-        """An empty value is refused, not taken for the default (`?status=` is a mistake)."""
-        blank = {name: [_("Une valeur vide n'est pas permise ici.")]
-                 for name in self.fields if name in data and data.get(name) == ""}
-        if blank:
-            raise serializers.ValidationError(blank)
-        return super().to_internal_value(data)
 
 
 class _Labelled(serializers.Serializer[Any]):
@@ -127,3 +143,120 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     def get_detection_source(self, case: Case) -> dict[str, Any] | None:
         return self._labelled(case.detection_source, "label")
 
+
+
+def _labelled(item: Any, attribute: str = "label") -> dict[str, Any] | None:
+    return None if item is None else {"id": item.pk, "label": getattr(item, attribute)}
+
+
+# --- contacts, exchanges ---------------------------------------------------------------
+
+
+class ContactQuerySerializer(PageQuery):
+    case = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+                                    help_text=_("Les contacts d'un dossier"))
+    kind = serializers.ChoiceField(choices=ContactKind.values, required=False)
+
+
+class _ContactCase(serializers.Serializer[Any]):
+    id = serializers.IntegerField(source="case.pk")
+    code = serializers.CharField(source="case.code")
+    relationship = serializers.CharField()
+
+
+class ContactSerializer(serializers.ModelSerializer[Contact]):
+    """A contact and the cases the caller may open that it is linked to (never others)."""
+
+    partner = serializers.SerializerMethodField()
+    cases = _ContactCase(many=True, source="visible_links")
+
+    class Meta:
+        model = Contact
+        fields = ("id", "kind", "first_name", "last_name", "phone", "email", "partner",
+                  "cases", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(_Labelled(allow_null=True))
+    def get_partner(self, contact: Contact) -> dict[str, Any] | None:
+        return _labelled(contact.partner, "name")
+
+
+class InteractionSerializer(serializers.ModelSerializer[Interaction]):
+    """An exchange without anything clinical (its clinical note is never loaded) and
+    without custom fields."""
+
+    kind = serializers.SerializerMethodField()
+    partner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interaction
+        fields = ("id", "kind", "channel", "occurred_at", "duration_minutes", "summary",
+                  "partner", "created_at")
+        read_only_fields = fields
+
+    @extend_schema_field(_Labelled())
+    def get_kind(self, interaction: Interaction) -> dict[str, Any] | None:
+        return _labelled(interaction.kind)
+
+    @extend_schema_field(_Labelled(allow_null=True))
+    def get_partner(self, interaction: Interaction) -> dict[str, Any] | None:
+        return _labelled(interaction.partner, "name")
+
+
+class InteractionInSerializer(serializers.Serializer[Any]):
+    """The fields of the exchange form of a case page, but the clinical note (never through
+    the API) and custom fields; the form itself checks them again
+    (tracking.forms.InteractionForm), and the service after it."""
+
+    kind = JsonInteger(min_value=1, max_value=2**31 - 1,
+                       help_text=_("Type d'échange (identifiant dans la liste de l'association)"))
+    channel = serializers.ChoiceField(choices=Channel.values)
+    occurred_at = serializers.DateTimeField()
+    duration_minutes = JsonInteger(required=False, allow_null=True, min_value=1,
+                                   max_value=24 * 60)
+    summary = JsonText(required=False, allow_blank=True, max_length=validation.MAX_SUMMARY)
+
+
+# --- groups ----------------------------------------------------------------------------
+
+
+class GroupSerializer(serializers.ModelSerializer[ExchangeGroup]):
+    class Meta:
+        model = ExchangeGroup
+        fields = ("id", "theme", "weekday", "start_time", "capacity")
+        read_only_fields = fields
+
+
+class _Attendance(serializers.Serializer[Any]):
+    case = serializers.IntegerField(source="case.pk")
+    code = serializers.CharField(source="case.code")
+    first_name = serializers.CharField(source="case.first_name")
+    status = serializers.ChoiceField(choices=AttendanceStatus.values)
+
+
+class GroupSessionSerializer(serializers.ModelSerializer[GroupSession]):
+    """A session and who was there (first names only, as on the session page)."""
+
+    attendance = _Attendance(many=True, source="attendances.all")
+
+    class Meta:
+        model = GroupSession
+        fields = ("id", "held_on", "topic", "attendance")
+        read_only_fields = fields
+
+
+class _AttendanceIn(serializers.Serializer[Any]):
+    case = JsonInteger(min_value=1, max_value=2**31 - 1)
+    status = serializers.ChoiceField(choices=AttendanceStatus.values)
+
+
+class AttendanceInSerializer(serializers.Serializer[Any]):
+    """Who came: one line per young person (at most 50; once each)."""
+
+    attendance = _AttendanceIn(many=True, allow_empty=False, max_length=50)
+
+    def validate_attendance(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        cases = [row["case"] for row in rows]
+        if len(set(cases)) != len(cases):
+            raise serializers.ValidationError(_("Chaque jeune ne figure qu'une fois."))
+        return rows

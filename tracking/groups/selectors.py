@@ -17,6 +17,7 @@ from tracking.models import (
     Case,
     ExchangeGroup,
     GroupFacilitation,
+    GroupSession,
 )
 from tracking.permissions import Actor, Capability, case_visible_q
 
@@ -62,3 +63,39 @@ def group_participants(group: ExchangeGroup) -> list[Case]:
 
 def case_for_group(actor: Actor, code: str) -> Case | None:
     return Case.objects.filter(case_visible_q(actor), code=code[:12]).first()
+
+
+def group_session_list(group: ExchangeGroup) -> QuerySet[Any]:
+    """The group's sessions, newest first, with the attendance of young people whose case
+    is not archived (as the session page lists them: first names only)."""
+    present = (Attendance.objects.filter(case__archived_at__isnull=True)
+               .select_related("case").only("id", "session_id", "status", "case__id",
+                                            "case__code", "case__first_name")
+               .order_by("case__code"))
+    return (GroupSession.objects.filter(group=group)
+            .prefetch_related(Prefetch("attendances", queryset=present))
+            .order_by("-held_on", "-id"))
+
+
+def access_group_session(group: ExchangeGroup, session_id: Any) -> GroupSession:
+    """A session of a group the caller reached through access_group; 404 otherwise."""
+    try:
+        pk = int(session_id)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    session = GroupSession.objects.filter(group=group, pk=pk).select_related("group").first()
+    if session is None:
+        raise Http404
+    return session
+
+
+def attendance_cases_allowed(actor: Actor, group: ExchangeGroup, case_ids: list[int]) -> bool:
+    """Whether attendance may be recorded for each of `case_ids`, as the session page lets
+    it: a young person who already came to this group, or a case the actor may open."""
+    wanted = set(case_ids)
+    if not wanted:
+        return True
+    participants = {case.pk for case in group_participants(group)}
+    visible = set(Case.objects.filter(case_visible_q(actor), pk__in=wanted - participants)
+                  .values_list("pk", flat=True))
+    return wanted <= participants | visible

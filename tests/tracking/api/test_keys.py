@@ -229,3 +229,13 @@ def test_only_admins_reach_the_key_pages(world: World, role: str) -> None:
     assert client.post(f"/parametres/api/{key.pk}/revoquer/").status_code == 404
     with schema_context(world.acme.schema_name):
         assert ApiKey.objects.get().revoked_at is None
+
+
+@pytest.mark.parametrize("path", [WHOAMI, "/api/v1/cases/", "/api/v1/figures/"])
+def test_an_unknown_format_with_a_wrong_key_is_a_problem_not_a_crash(world: World,
+                                                                    path: str) -> None:
+    """Refused before authentication ran: the audit step must not authenticate then."""
+    response = key_client(world.acme, "rlr_faux").get(path, {"format": "null"})
+    problem_of(response, 404)
+    with schema_context(world.acme.schema_name):
+        assert not AuditLog.objects.filter(action__startswith="api.").exists()

@@ -13,13 +13,14 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from relier_platform.problems import PROBLEM_JSON
 from tracking.access import client_ip
-from tracking.api.permissions import ApiAccess, actor_for, key_of
+from tracking.api.permissions import ApiAccess, actor_for, key_of, write_actor_for
 from tracking.api.throttling import ApiRateThrottle
 from tracking.audit.services import audit_record
 from tracking.permissions import Actor, Capability
@@ -44,6 +45,14 @@ def etag_of(data: Any) -> str:
     text = json.dumps(data, cls=DjangoJSONEncoder, sort_keys=True, ensure_ascii=False)
     digest = hashlib.sha256(f"{get_language()}\n{text}".encode()).hexdigest()[:32]
     return f'"{digest}"'
+
+
+class Pagination(PageNumberPagination):
+    """`page` and `page_size` (at most 200) on every list."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 def _matches(header: str, etag: str) -> bool:
@@ -71,10 +80,24 @@ class ApiView(APIView):
         needed = self.capabilities.get(self.request.method or "", ())
         return not needed or any(actor.can(c) for c in needed)
 
+    def write_actor(self) -> Actor:
+        """Whom a write is made as (tracking.api.permissions.write_actor_for); noted for the
+        call's audit entry."""
+        actor = write_actor_for(self.request)
+        self._written_as = actor.id
+        return actor
+
     def caller(self) -> str:
         """Who calls, for idempotency and per-caller limits: the key, or the account."""
         key = key_of(self.request)
         return f"key:{key.pk}" if key is not None else f"user:{self.request.user.pk}"
+
+    def paged(self, rows: Any, serializer: Any) -> Response:
+        """One page of `rows` (`page`, `page_size`), each through `serializer`; a page past
+        the end is 404."""
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, self.request, view=self)
+        return paginator.get_paginated_response(serializer(page, many=True).data)
 
     def finalize_response(self, request: Request, response: Any, *args: Any,
                           **kwargs: Any) -> Any:
@@ -101,7 +124,11 @@ class ApiView(APIView):
     def _audit(self, request: Request, response: Any) -> None:
         """Every call that got past authentication is in the association's audit log, like a
         page: who (the member, or the key), what (method, path without its query), and
-        the answer."""
+        the answer. A call refused before authentication ran (an unknown `?format=`, say)
+        is not authenticated here: doing it now could raise (a wrong key) in the middle of
+        sending the refusal."""
+        if "_user" not in request.__dict__:
+            return
         key = key_of(request)
         membership = getattr(request, "membership", None)
         if key is None and (membership is None or not request.user.is_authenticated):
@@ -114,4 +141,10 @@ class ApiView(APIView):
             action=f"api.{self.audit_name}", ip_address=client_ip(django_request),
             method=request.method, path=request.path, status=response.status_code,
             key=key.prefix if key is not None else None,
+            **self._written_detail(),
         )
+
+    def _written_detail(self) -> dict[str, Any]:
+        """Whom a key's write was made as (its creator), in the call's audit entry."""
+        written_as = getattr(self, "_written_as", None)
+        return {"as_user": written_as} if written_as is not None else {}

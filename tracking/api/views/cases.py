@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,19 +18,16 @@ from tenants.models import Role
 from tracking.access import client_ip
 from tracking.api.permissions import key_of
 from tracking.api.serializers import CaseQuerySerializer, CaseSerializer
-from tracking.api.views.base import PROBLEMS, ApiView
+from tracking.api.views.base import PROBLEMS, ApiView, Pagination
 from tracking.audit.services import audit_record
 from tracking.cases import selectors
 from tracking.permissions import Actor, Capability
 
 
-class CasePagination(PageNumberPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class CaseReader(ApiView):
+    """A read of what hangs on cases (cases, their exchanges, contacts): who may open a
+    case at all — a member without any such role is refused (404), as on the pages."""
 
-
-class _CaseView(ApiView):
     scopes = {"GET": "cases:read", "HEAD": "cases:read"}
 
     def member_allowed(self, actor: Actor) -> bool:
@@ -39,9 +35,9 @@ class _CaseView(ApiView):
                 or actor.role == Role.READ_ONLY)
 
 
-class CaseListView(_CaseView):
+class CaseListView(CaseReader):
     audit_name = "case_list"
-    pagination_class = CasePagination
+    pagination_class = Pagination
 
     @extend_schema(operation_id="case_list", parameters=[CaseQuerySerializer],
                    responses={200: CaseSerializer(many=True), **PROBLEMS},
@@ -55,12 +51,12 @@ class CaseListView(_CaseView):
             opened_from=wanted.get("opened_from"), opened_to=wanted.get("opened_to"),
             sort="recent")
         cases = selectors.case_list(actor=self.actor(), filters=filters)
-        paginator = CasePagination()
+        paginator = Pagination()
         page = paginator.paginate_queryset(cases, request, view=self)
         return paginator.get_paginated_response(CaseSerializer(page, many=True).data)
 
 
-class CaseDetailView(_CaseView):
+class CaseDetailView(CaseReader):
     audit_name = "case_read"
 
     @extend_schema(operation_id="case_get", responses={200: CaseSerializer, **PROBLEMS},
