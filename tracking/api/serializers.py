@@ -223,7 +223,7 @@ class InteractionInSerializer(serializers.Serializer[Any]):
 class GroupSerializer(serializers.ModelSerializer[ExchangeGroup]):
     class Meta:
         model = ExchangeGroup
-        fields = ("id", "theme", "weekday", "start_time", "capacity")
+        fields = ("id", "theme", "kind", "audience", "weekday", "start_time", "capacity")
         read_only_fields = fields
 
 

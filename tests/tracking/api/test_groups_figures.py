@@ -69,6 +69,8 @@ def test_each_role_reads_the_groups_its_pages_show(world: World, groups: dict[st
         sessions = client.get(f"/api/v1/groups/{group.pk}/sessions/", **JSON)
         if theme in ROLE_SEES[role]:
             assert detail.json()["theme"] == theme
+            assert (detail.json()["kind"], detail.json()["audience"]) == (
+                "exchange", "young_people")
             assert sessions.status_code == 200
         else:
             problem_of(detail, 404)
