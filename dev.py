@@ -182,9 +182,8 @@ def port_free(port: int) -> bool:
 
 # What every node of a development cluster needs beyond cluster.sh's defaults: logical WAL
 # (associations move while they keep serving) and room in the lock table (each
-# association is ~35 shards on its worker: a statement over hundreds of them, a
-# database-wide ANALYZE say, ran out of the default 64 locks per transaction at 300
-# associations). See deploy/SCALE-OUT.md.
+# association is ~35 shards on its worker, and a statement may touch many of them). See
+# deploy/SCALE-OUT.md.
 CITUS_NODE_SETTINGS = {"wal_level": "logical", "max_locks_per_transaction": "1024"}
 
 
