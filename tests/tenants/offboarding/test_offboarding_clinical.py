@@ -154,6 +154,9 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         ("tracking_contact", "phone"), ("tracking_contact", "email"),
         ("tracking_referral", "referrer_name"), ("tracking_referral", "referrer_contact"),
         ("tracking_referral", "description"),
+        # The webhooks' signing secret: its admins saw it when they made the endpoint; in
+        # the closing export it lets them check deliveries they kept.
+        ("tracking_webhookendpoint", "secret"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
