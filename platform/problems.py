@@ -44,6 +44,7 @@ def _titles() -> dict[int, str]:
         409: _("Conflit"),
         412: _("Condition non remplie"),
         415: _("Format de requête non pris en charge"),
+        428: _("Condition préalable requise"),
         429: _("Trop de requêtes"),
     }
 

@@ -421,6 +421,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choices named after what they are (a case's fields, written through the API).
+    "ENUM_NAME_OVERRIDES": {
+        "CaseGenderEnum": "tracking.models.Gender",
+        "CaseRoleEnum": "tracking.models.CaseRole",
+    },
 }
 
 DEFAULT_NOT_FOUND_TENANT_VIEW = "relier_platform.views.unknown_host"

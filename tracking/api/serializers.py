@@ -16,10 +16,12 @@ from tracking.forms import ReferralForm
 from tracking.models import (
     AttendanceStatus,
     Case,
+    CaseRole,
     Channel,
     Contact,
     ContactKind,
     ExchangeGroup,
+    Gender,
     GroupSession,
     Interaction,
 )
@@ -143,6 +145,50 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     def get_detection_source(self, case: Case) -> dict[str, Any] | None:
         return self._labelled(case.detection_source, "label")
 
+
+_ID = {"min_value": 1, "max_value": 2**31 - 1}
+
+
+class CaseInSerializer(serializers.Serializer[Any]):
+    """The fields of the case form ("nouveau dossier", "modifier"), but custom fields (never
+    through the API); the form itself checks them again (tracking.forms.CaseForm), and the
+    service after it. Ids are those of the association's lists, partners and members.
+    `version` (a PATCH only, or its `If-Match` header): the version the change was made
+    from."""
+
+    first_name = JsonText(max_length=80, required=False, allow_blank=True)
+    birth_year = JsonInteger(required=False, allow_null=True, min_value=1, max_value=9999)
+    gender = serializers.ChoiceField(choices=Gender.values, required=False, allow_blank=True)
+    town = JsonText(max_length=120, required=False, allow_blank=True)
+    department = JsonText(max_length=3, required=False, allow_blank=True)
+    role = serializers.ChoiceField(choices=CaseRole.values)
+    situation_types = serializers.ListField(child=JsonInteger(**_ID), required=False,
+                                            max_length=50)
+    programme = JsonInteger(required=False, allow_null=True, **_ID)
+    detection_source = JsonInteger(required=False, allow_null=True, **_ID)
+    referring_partner = JsonInteger(required=False, allow_null=True, **_ID)
+    assigned_staff = serializers.ListField(child=JsonInteger(**_ID), required=False,
+                                           max_length=50)
+    opened_on = serializers.DateField(required=False, allow_null=True)
+
+
+class CaseChangeSerializer(CaseInSerializer):
+    """A PATCH: only the fields given change."""
+
+    role = serializers.ChoiceField(choices=CaseRole.values, required=False)
+    version = JsonInteger(required=False, min_value=0, max_value=2**31 - 1)
+
+
+class ContactInSerializer(serializers.Serializer[Any]):
+    """The fields of the contact form of a case page; the form checks them again
+    (tracking.forms.ContactForm)."""
+
+    kind = serializers.ChoiceField(choices=ContactKind.values)
+    first_name = JsonText(max_length=80, required=False, allow_blank=True)
+    last_name = JsonText(max_length=80, required=False, allow_blank=True)
+    relationship = JsonText(max_length=80)
+    phone = JsonText(max_length=30, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
 
 
 def _labelled(item: Any, attribute: str = "label") -> dict[str, Any] | None:

@@ -27,6 +27,8 @@ endpoints = [
     path("cases/<int:case_id>/", cases.CaseDetailView.as_view(), name="api_case_detail"),
     path("cases/<int:case_id>/interactions/", interactions.CaseInteractionsView.as_view(),
          name="api_case_interactions"),
+    path("cases/<int:case_id>/contacts/", contacts.CaseContactsView.as_view(),
+         name="api_case_contacts"),
     path("contacts/", contacts.ContactListView.as_view(), name="api_contact_list"),
     path("contacts/<int:contact_id>/", contacts.ContactDetailView.as_view(),
          name="api_contact_detail"),

@@ -21,7 +21,7 @@ from tests.tracking.api.test_schemathesis import DOCUMENT
 from tests.tracking.factories import actor, log_interaction, make_case
 from tracking.groups.services import attendance_record, group_create, group_session_create
 from tracking.interactions.directory import contact_create_for_case
-from tracking.models import Attendance, AuditLog, Interaction
+from tracking.models import Attendance, AuditLog, Case, Contact, Interaction
 
 pytestmark = pytest.mark.django_db
 SECRETS = ("Canari-Inès", "Canari-Mère", "Canari-Groupe", "Canari-Résumé")
@@ -47,16 +47,24 @@ def acme_data(world: World) -> dict[str, int]:
 
 def _operations() -> list[tuple[str, str]]:
     return sorted((method.upper(), path) for path, item in DOCUMENT["paths"].items()
-                  for method in item if method in ("get", "post"))
+                  for method in item if method in ("get", "post", "patch"))
 
 
 def _call(client: Client, method: str, path: str, ids: dict[str, int]) -> Any:
     url = path.format(**ids)
     if method == "GET":
         return client.get(url, HTTP_ACCEPT="application/json")
-    body = {"attendance": [{"case": ids["case_id"], "status": "absent"}]} \
-        if "attendance" in path else {"kind": 1, "channel": "phone",
-                                      "occurred_at": timezone.now().isoformat()}
+    if method == "PATCH":
+        return client.patch(url, {"town": "Ailleurs", "version": 1},
+                            content_type="application/json", HTTP_ACCEPT="application/json")
+    if "attendance" in path:
+        body: dict[str, Any] = {"attendance": [{"case": ids["case_id"], "status": "absent"}]}
+    elif path.endswith("/contacts/"):
+        body = {"kind": "parent", "first_name": "A", "relationship": "mère"}
+    elif path == "/api/v1/cases/":
+        body = {"role": "targeted", "first_name": "Nouveau"}
+    else:
+        body = {"kind": 1, "channel": "phone", "occurred_at": timezone.now().isoformat()}
     return client.post(url, body, content_type="application/json",
                        HTTP_ACCEPT="application/json")
 
@@ -80,10 +88,11 @@ def test_every_operation_refuses_outsiders_and_leaks_nothing(
     world: World, acme_data: dict[str, int],
 ) -> None:
     operations = _operations()
-    assert len(operations) == 13  # every operation of the document is called here
+    assert len(operations) == 16  # every operation of the document is called here
     with schema_context(world.acme.schema_name):
         before = (Interaction.objects.count(), list(Attendance.objects.values_list(
-            "case_id", "status")))
+            "case_id", "status")), list(Case.objects.values_list("pk", "town", "version")),
+            Contact.objects.count())
     for who, client, status in _outsiders(world):
         for method, path in operations:
             response = _call(client, method, path, acme_data)
@@ -96,7 +105,8 @@ def test_every_operation_refuses_outsiders_and_leaks_nothing(
                 assert secret.encode() not in response.content, (who, method, path)
     with schema_context(world.acme.schema_name):
         after = (Interaction.objects.count(), list(Attendance.objects.values_list(
-            "case_id", "status")))
+            "case_id", "status")), list(Case.objects.values_list("pk", "town", "version")),
+            Contact.objects.count())
         assert after == before
         assert not AuditLog.objects.filter(action__startswith="api.").exists()
 

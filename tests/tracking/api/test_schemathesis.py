@@ -125,7 +125,8 @@ def test_the_tested_documents_are_the_ones_served(world: World) -> None:
     assert set(PLATFORM_DOCUMENT["paths"]) == {"/api/v1/networks/{network_id}/indicators/"}
     assert set(DOCUMENT["paths"]) == {
         "/api/v1/whoami/", "/api/v1/referrals/", "/api/v1/cases/", "/api/v1/cases/{case_id}/",
-        "/api/v1/cases/{case_id}/interactions/", "/api/v1/contacts/",
+        "/api/v1/cases/{case_id}/interactions/", "/api/v1/cases/{case_id}/contacts/",
+        "/api/v1/contacts/",
         "/api/v1/contacts/{contact_id}/", "/api/v1/groups/", "/api/v1/groups/{group_id}/",
         "/api/v1/groups/{group_id}/sessions/",
         "/api/v1/groups/{group_id}/sessions/{session_id}/attendance/", "/api/v1/figures/"}

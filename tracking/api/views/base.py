@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -38,6 +38,11 @@ PROBLEMS = {(code, PROBLEM_JSON): OpenApiResponse(PROBLEM, description=text) for
     (400, "Requête invalide"), (401, "Clé absente, invalide, expirée ou révoquée"),
     (403, "Portée manquante, ou pas membre de l'association"),
     (404, "Introuvable, ou pas d'accès"), (429, "Trop de requêtes"))}
+# What a conditional write may answer besides.
+CONDITIONAL_PROBLEMS = {(code, PROBLEM_JSON): OpenApiResponse(PROBLEM, description=text)
+                        for code, text in (
+    (412, "Modifié entre-temps (ETag ou version périmés)"),
+    (428, "Ni If-Match ni version"))}
 
 
 def etag_of(data: Any) -> str:
@@ -53,6 +58,14 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+
+def form_refusal(form: Any) -> exceptions.ValidationError:
+    """A page's form refusing the input, as the API's 400 (one entry per field)."""
+    return exceptions.ValidationError({
+        field if field != "__all__" else "non_field_errors": [
+            str(error["message"]) for error in errors]
+        for field, errors in form.errors.get_json_data().items()})
 
 
 def _matches(header: str, etag: str) -> bool:

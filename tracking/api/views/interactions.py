@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,7 +20,7 @@ from tracking.api.serializers import (
     InteractionSerializer,
     PageQuery,
 )
-from tracking.api.views.base import PROBLEMS, Pagination
+from tracking.api.views.base import PROBLEMS, Pagination, form_refusal
 from tracking.api.views.cases import CaseReader
 from tracking.cases import selectors as case_selectors
 from tracking.interactions import selectors
@@ -63,10 +63,7 @@ class CaseInteractionsView(CaseReader):
             "summary": data.get("summary") or "",
         }, clinical=False)
         if not form.is_valid():
-            raise exceptions.ValidationError({
-                field if field != "__all__" else "non_field_errors": [
-                    str(error["message"]) for error in errors]
-                for field, errors in form.errors.get_json_data().items()})
+            raise form_refusal(form)
         cleaned = form.cleaned_data
         interaction = interaction_create(actor=actor, data=InteractionData(
             kind=cleaned["kind"], channel=cleaned["channel"],
