@@ -225,3 +225,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_citus)
         elif on_cluster and not is_citus:
             item.add_marker(skip_plain)
+
+
+@pytest.fixture
+def english_catalogue() -> Iterator[None]:
+    """Build the .mo files (git-ignored) and load them anew, as tests/platform/test_i18n
+    does: for tests that read pages or API answers in English."""
+    from pathlib import Path
+
+    from django.core.management import call_command
+    from django.utils.translation.reloader import translation_file_changed
+
+    call_command("compile_translations", verbosity=0)
+    translation_file_changed(sender=None, file_path=Path("django.mo"))
+    yield
+    translation_file_changed(sender=None, file_path=Path("django.mo"))

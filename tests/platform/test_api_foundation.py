@@ -3,26 +3,12 @@ every host, problem details (RFC 9457) in French or English, versioning in the p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 import yaml
-from django.core.management import call_command
-from django.utils.translation.reloader import translation_file_changed
 
 from tests.conftest import World, host_client
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def english_catalogue() -> Iterator[None]:
-    """Build the .mo files (git-ignored) and load them anew, as tests/platform/test_i18n."""
-    call_command("compile_translations", verbosity=0)
-    translation_file_changed(sender=None, file_path=Path("django.mo"))
-    yield
-    translation_file_changed(sender=None, file_path=Path("django.mo"))
 
 
 @pytest.mark.parametrize("on_association", [True, False])

@@ -1,16 +1,11 @@
 """Helpers of the API tests: keys made through the service in an association's schema,
-clients that present them, the English catalogue built for the error bodies in English."""
+clients that present them, problem bodies checked to be problems."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-from django.core.management import call_command
 from django.test import Client
-from django.utils.translation.reloader import translation_file_changed
 from django_tenants.utils import schema_context
 
 from tenants.models import Association
@@ -44,10 +39,3 @@ def problem_of(response: Any, status: int) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture
-def english_catalogue() -> Iterator[None]:
-    """Build the .mo files (git-ignored) and load them anew, as tests/platform/test_i18n."""
-    call_command("compile_translations", verbosity=0)
-    translation_file_changed(sender=None, file_path=Path("django.mo"))
-    yield
-    translation_file_changed(sender=None, file_path=Path("django.mo"))

@@ -6,15 +6,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.utils.translation.reloader import translation_file_changed
 from django_tenants.utils import schema_context
 
 from tenants.models import User
@@ -357,15 +354,6 @@ def test_figures_page_query_count_does_not_grow_with_cases(
     assert len(many) == len(few)
     with django_assert_max_num_queries(25):
         client.get(URL, params)
-
-
-@pytest.fixture
-def english_catalogue() -> Iterator[None]:
-    """Build the .mo files (git-ignored) and load them anew, as tests/platform/test_i18n."""
-    call_command("compile_translations", verbosity=0)
-    translation_file_changed(sender=None, file_path=Path("django.mo"))
-    yield
-    translation_file_changed(sender=None, file_path=Path("django.mo"))
 
 
 def test_figures_page_speaks_english(world: World, english_catalogue: None) -> None:

@@ -21,7 +21,6 @@ from tests.tenants.accounts.test_mfa_reauth import (
 )
 from tests.tracking.factories import item, log_interaction, make_case
 from tests.tracking.figures.test_exports import rows_of
-from tests.tracking.figures.test_figures import english_catalogue  # noqa: F401 (a fixture)
 from tracking.figures.shown import HIDDEN, SMALL_COUNT_THRESHOLD, shown_count
 from tracking.models import AwarenessSession, Case, ImpactAssessment
 
