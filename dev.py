@@ -157,7 +157,17 @@ def start() -> None:
     sys.exit(code)
 
 
-CITUS_SOURCE = ROOT.parent / "shared" / "citus"
+def _citus_source() -> Path:
+    """The Citus source with its install.sh and cluster.sh: RELIER_CITUS_SOURCE, else
+    ../shared/citus beside the checkout, else the workplace's /work/shared/citus (a clone
+    made elsewhere, /tmp say, still finds it)."""
+    candidates = [Path(os.environ["RELIER_CITUS_SOURCE"])] if os.environ.get(
+        "RELIER_CITUS_SOURCE") else []
+    candidates += [ROOT.parent / "shared" / "citus", Path("/work/shared/citus")]
+    return next((c for c in candidates if (c / "install.sh").exists()), candidates[0])
+
+
+CITUS_SOURCE = _citus_source()
 CITUS_PORT = 9700
 
 
