@@ -194,6 +194,9 @@ CELERY_BEAT_SCHEDULE = {
     # Tasks pages asked for while the broker was down (tenants/outbox/services.py).
     "outbox-flush": {"task": "tenants.outbox_flush_task",
                      "schedule": env.int("RELIER_OUTBOX_FLUSH_SECONDS", default=60)},
+    # Idempotent answers of the API older than a day (tracking/api/tasks.py).
+    "api-idempotency-purge": {"task": "tracking.api_idempotency_purge_all_task",
+                              "schedule": crontab(hour=3, minute=40)},
     # Webhook deliveries whose retry was lost (tracking/webhooks/tasks.py).
     "webhook-deliveries-sweep": {"task": "tracking.webhook_deliveries_sweep_all_task",
                                  "schedule": 5 * 60},

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import string
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -117,3 +117,17 @@ def idempotency_store(*, record: IdempotentRequest, status: int, body: object) -
     record.status = status
     record.body = body
     record.save(update_fields=["status", "body"])
+
+
+# An Idempotency-Key is remembered this long (as Stripe does): a retry comes within
+# minutes, hours at most; older answers are purged every night, schema by schema.
+IDEMPOTENCY_KEPT = timedelta(hours=24)
+
+
+def idempotent_requests_purge(*, now: datetime | None = None) -> int:
+    """Forget the answers older than IDEMPOTENCY_KEPT in this schema; how many went. They
+    hold only a status and the answer's body (ids and dates), nothing of a young person
+    that is not also in the case itself."""
+    limit = (now or timezone.now()) - IDEMPOTENCY_KEPT
+    deleted, _by_model = IdempotentRequest.objects.filter(created_at__lt=limit).delete()
+    return deleted
