@@ -21,6 +21,12 @@ def db() -> TenantConnection:
     return cast(TenantConnection, connection)
 
 
+def quote_identifier(name: str) -> str:
+    """A schema or table name for SQL text, its double quotes doubled (names come from the
+    catalogue or from slugs, never from a request, but are quoted whatever they hold)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def current_schema() -> str:
     return str(getattr(connection, "schema_name", "public"))
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from relier_platform.errors import ApplicationError
 from tenants.accounts import selectors as tenant_selectors
+from tracking.cases.services import CaseData
 from tracking.fields import services as custom_fields
 from tracking.interactions import selectors
 from tracking.lists import selectors as list_selectors
@@ -158,6 +159,26 @@ class CaseForm(StaffChoiceMixin, CustomFieldsMixin, forms.Form):
         fields["referring_partner"].queryset = selectors.partner_list()
         fields["assigned_staff"].choices = self.staff_choices(association)
         self.add_custom_fields(case.custom if case is not None else None)
+
+    def case_data(self, *, keep_custom: bool = False) -> CaseData:
+        """What the case services take, from the valid form (the case pages and the API);
+        `keep_custom`: the case's custom answers stay as they are (the API writes none)."""
+        cleaned = self.cleaned_data
+        return CaseData(
+            custom=None if keep_custom else self.custom_answers(),
+            first_name=cleaned.get("first_name") or "",
+            birth_year=cleaned.get("birth_year"),
+            gender=cleaned.get("gender") or "",
+            town=cleaned.get("town") or "",
+            department=cleaned.get("department") or "",
+            role=cleaned.get("role") or "targeted",
+            programme=cleaned.get("programme"),
+            detection_source=cleaned.get("detection_source"),
+            referring_partner=cleaned.get("referring_partner"),
+            situation_types=list(cleaned.get("situation_types") or []),
+            assigned_staff_ids=list(cleaned.get("assigned_staff") or []),
+            opened_on=cleaned.get("opened_on"),
+        )
 
 
 class CloseForm(forms.Form):

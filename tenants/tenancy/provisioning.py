@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_exists
 
 from relier_platform.tenancy import db
+from relier_platform.tenancy import quote_identifier as _quote
 from tenants.tenancy import citus
 
 _SCRIPT_CACHE: dict[tuple[str, bool, int, int], list[str]] = {}
@@ -31,10 +32,6 @@ PLACEHOLDER = "__relier_new_schema__"
 
 def template_schema_name() -> str:
     return str(settings.TENANT_BASE_SCHEMA)
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _template_state(cursor: object, template: str) -> tuple[int, int]:

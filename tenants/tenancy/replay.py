@@ -78,6 +78,7 @@ from django.db.migrations.state import ProjectState
 from django.utils import timezone
 from django_tenants.signals import schema_migrated, schema_pre_migration
 
+from relier_platform.tenancy import quote_identifier as _quote
 from tenants.tenancy import citus
 
 THREADS_ENV = "RELIER_MIGRATE_THREADS"
@@ -99,10 +100,6 @@ def threads_setting() -> int:
     """RELIER_MIGRATE_THREADS from the environment, else the setting, else 4 (at least 1)."""
     raw = os.environ.get(THREADS_ENV, "").strip()
     return max(1, int(raw) if raw else int(getattr(settings, THREADS_ENV, DEFAULT_THREADS)))
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def applied_migrations(

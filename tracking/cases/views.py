@@ -77,27 +77,6 @@ def custom_filter_widgets(filters: selectors.CaseFilters) -> list[dict[str, Any]
     return widgets
 
 
-
-
-def _case_data(form: forms.CaseForm) -> case_services.CaseData:
-    cleaned = form.cleaned_data
-    return case_services.CaseData(
-        custom=form.custom_answers(),
-        first_name=cleaned.get("first_name") or "",
-        birth_year=cleaned.get("birth_year"),
-        gender=cleaned.get("gender") or "",
-        town=cleaned.get("town") or "",
-        department=cleaned.get("department") or "",
-        role=cleaned.get("role") or "targeted",
-        programme=cleaned.get("programme"),
-        detection_source=cleaned.get("detection_source"),
-        referring_partner=cleaned.get("referring_partner"),
-        situation_types=list(cleaned.get("situation_types") or []),
-        assigned_staff_ids=list(cleaned.get("assigned_staff") or []),
-        opened_on=cleaned.get("opened_on"),
-    )
-
-
 # --- Cases ---------------------------------------------------------------------------
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -143,7 +122,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
     form = forms.CaseForm(request.POST or None, association=request.tenant)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
-            case = case_services.case_create(actor=actor, data=_case_data(form))
+            case = case_services.case_create(actor=actor, data=form.case_data())
         except ApplicationError as error:
             add_error(form, error)
         else:
@@ -227,7 +206,7 @@ def case_edit(request: HttpRequest, case_id: int) -> HttpResponse:
                           association=request.tenant)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
-            case_services.case_update(actor=actor, case=case, data=_case_data(form),
+            case_services.case_update(actor=actor, case=case, data=form.case_data(),
                                       expected_version=as_int(request.POST.get("version")) or 0)
         except ApplicationError as error:
             add_error(form, error)

@@ -80,25 +80,6 @@ def _form_data(case: Case | None, given: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def _case_data(form: forms.CaseForm, *, keep_custom: bool) -> case_services.CaseData:
-    cleaned = form.cleaned_data
-    return case_services.CaseData(
-        custom=None if keep_custom else form.custom_answers(),
-        first_name=cleaned.get("first_name") or "",
-        birth_year=cleaned.get("birth_year"),
-        gender=cleaned.get("gender") or "",
-        town=cleaned.get("town") or "",
-        department=cleaned.get("department") or "",
-        role=cleaned.get("role") or "targeted",
-        programme=cleaned.get("programme"),
-        detection_source=cleaned.get("detection_source"),
-        referring_partner=cleaned.get("referring_partner"),
-        situation_types=list(cleaned.get("situation_types") or []),
-        assigned_staff_ids=list(cleaned.get("assigned_staff") or []),
-        opened_on=cleaned.get("opened_on"),
-    )
-
-
 def _shown(actor: Actor, case_id: int) -> dict[str, Any]:
     """The case as `GET /cases/{id}/` shows it."""
     return dict(CaseSerializer(selectors.access_case(actor, case_id)).data)
@@ -152,7 +133,7 @@ class CaseListView(CaseReader):
                               association=request.tenant)
         if not form.is_valid():
             raise form_refusal(form)
-        case = case_services.case_create(actor=actor, data=_case_data(form, keep_custom=False),
+        case = case_services.case_create(actor=actor, data=form.case_data(),
                                          via="api")
         return Response(_shown(actor, case.pk), status=status.HTTP_201_CREATED,
                         headers={"Location": f"{request.path}{case.pk}/"})
@@ -208,7 +189,7 @@ class CaseDetailView(CaseReader):
             raise form_refusal(form)
         try:
             case_services.case_update(actor=actor, case=case,
-                                      data=_case_data(form, keep_custom=True),
+                                      data=form.case_data(keep_custom=True),
                                       expected_version=expected)
         except ApplicationError as error:
             if error.code == ErrorCode.CONFLICT:
