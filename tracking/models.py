@@ -21,6 +21,7 @@ from tracking.cases.models import (
     Referral,
 )
 from tracking.columns import EncryptedCharField, EncryptedTextField
+from tracking.employment.models import EmploymentMilestone
 from tracking.fields.models import (
     CHOICE_KINDS,
     TEXT_KINDS,
@@ -88,6 +89,7 @@ __all__ = [
     "CustomFieldKind",
     "CustomFieldTarget",
     "DeliveryStatus",
+    "EmploymentMilestone",
     "EncryptedCharField",
     "EncryptedTextField",
     "ExchangeGroup",

@@ -25,6 +25,7 @@ from tracking.models import (
     AwarenessSession,
     Case,
     Consent,
+    EmploymentMilestone,
     GroupSession,
     Interaction,
     PicklistItem,
@@ -203,6 +204,18 @@ def _impact_sums(out: _Collector, cases: QuerySet[Case], period: Period) -> None
         out.add(cat.IMPACT_SUMS, axis.axis, "latest", int(axis.latest_average or 0))
 
 
+def _employment_milestones(out: _Collector, cases: QuerySet[Case], period: Period,
+                           codes: _Codes) -> None:
+    """Young people reaching each milestone of the employment programme, by gender."""
+    rows = (EmploymentMilestone.objects.filter(
+        case__in=cases.values("pk"), reached_on__gte=period.start, reached_on__lte=period.end)
+        .values("kind_id", "case__gender").annotate(n=Count("case_id", distinct=True))
+        .order_by())
+    for row in rows:
+        out.add("employment_milestones", codes(row["kind_id"]),
+                _case_value("gender", row["case__gender"], codes), row["n"])
+
+
 def contributions(school_year: int, until: date | None = None) -> list[Contribution]:
     """Every non-zero cell of the association's contribution for one school year, counted
     up to `until` (the publication's cut-off day: the end of the last month that is over)
@@ -223,6 +236,7 @@ def contributions(school_year: int, until: date | None = None) -> list[Contribut
     _awareness(out, period)
     _referral_delays(out, cases, period)
     _impact_sums(out, cases, period)
+    _employment_milestones(out, cases, period, codes)
     return out.result()
 
 

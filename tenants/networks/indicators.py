@@ -121,6 +121,8 @@ DIMENSIONS: dict[str, Dimension] = {
                   lambda _y: [code for code, _low, _high in REFERRAL_DELAY_BUCKETS],
                   lambda code: str(_("%(days)s j") % {"days": code})),
         Dimension("all", _("Ensemble"), lambda _y: [ALL], lambda code: code),
+        Dimension("employment_milestone", _("Étape du parcours vers l'emploi"),
+                  *_picklist("employment_milestone")),
     ]
 }
 
@@ -190,6 +192,11 @@ CATALOGUE: list[Indicator] = [
               rows="all", columns="all",
               note=_("Moyennes des scores (1 à 5) sur les cinq axes, à l'accueil et au "
                      "dernier bilan de l'année ; publiées seulement si l'effectif l'est.")),
+    Indicator("employment_milestones", _("Parcours vers l'emploi : étapes franchies, par "
+                                         "genre"), _YOUNG,
+              rows="employment_milestone", columns="gender",
+              note=_("Jeunes du programme de retour à l'emploi ayant franchi chaque étape "
+                     "dans l'année ; un jeune compte une fois par étape.")),
 ]
 BY_KEY = {indicator.key: indicator for indicator in CATALOGUE}
 FAMILIES: dict[str, list[Indicator]] = {}

@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tracking.employment.selectors import milestones_reached
 from tracking.models import (
     AttendanceStatus,
     AwarenessSession,
@@ -212,6 +213,7 @@ class Figures:
     groups: GroupAttendance
     awareness: Awareness
     impact: ImpactEvolution
+    employment_milestones: Breakdown
 
     @property
     def case_breakdowns(self) -> list[Breakdown]:
@@ -381,10 +383,19 @@ def _impact(period: Period, *, cases: QuerySet[Case] | None = None,
     )
 
 
+def _employment_milestones(period: Period) -> Breakdown:
+    """Young people of the employment programme reaching each milestone in the period, in
+    the order of the association's list (a milestone reached twice counts once)."""
+    rows = [Row(str(r["kind_id"]), r["kind__label"], r["n"])
+            for r in milestones_reached(period.start, period.end)]
+    return Breakdown("employment_milestone", _("Parcours vers l'emploi : étapes franchies"),
+                     _("Étape"), rows)
+
+
 def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
     """The association's figures for a school year (1 September – 31 August, named by its
     first year) or a calendar year, in the association's schema, in a fixed number of
-    queries (13) whatever the number of cases."""
+    queries (14) whatever the number of cases."""
     period = period_of(period_kind, year)
     counts = Case.objects.aggregate(
         new=Count("id", filter=Q(opened_on__gte=period.start, opened_on__lte=period.end)),
@@ -411,4 +422,5 @@ def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
         groups=_groups(period),
         awareness=_awareness(period),
         impact=_impact(period),
+        employment_milestones=_employment_milestones(period),
     )

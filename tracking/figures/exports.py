@@ -157,6 +157,7 @@ def figures_lines(figures: ShownFigures, *, association_name: str = "") -> list[
     for breakdown in figures.case_breakdowns:
         lines += _breakdown_lines(breakdown, _("Jeunes accompagnés"))
     lines += _breakdown_lines(figures.interactions_by_kind, _("Échanges"), total=True)
+    lines += _breakdown_lines(figures.employment_milestones, _("Jeunes"))
 
     groups = figures.groups
     lines += [

@@ -114,6 +114,7 @@ class ShownFigures:
     groups: ShownGroups
     awareness: ShownAwareness
     impact: ShownImpact
+    employment_milestones: ShownBreakdown
 
     @property
     def note(self) -> str:
@@ -186,4 +187,6 @@ def figures_shown(figures: Figures, *, hide_small: bool) -> ShownFigures:
             _rows(audiences, share_of=None, bar_of=awareness.total, hide_small=hide_small),
         ),
         impact=_impact(figures.impact, hide_small=hide_small),
+        employment_milestones=_breakdown(figures.employment_milestones, share_of=None,
+                                         hide_small=hide_small),
     )

@@ -56,6 +56,16 @@ DEFAULT_PICKLISTS: dict[str, list[tuple[str, str, str]]] = {
         ("moved", "Déménagement", "moved"),
         ("other", "Autre", "other"),
     ],
+    # The programme toward employment (tracking/employment): the product reads the network
+    # codes of the job and of "still in post" to check the order of the milestones.
+    "employment_milestone": [
+        ("orientation", "Orientation par l'agence pour l'emploi", "orientation"),
+        ("first_interview", "Premier entretien", "first_interview"),
+        ("training", "Formation", "training"),
+        ("job_or_internship", "Emploi ou stage", "job_or_internship"),
+        ("in_post_3_months", "Toujours en poste à 3 mois", "in_post_3_months"),
+        ("in_post_6_months", "Toujours en poste à 6 mois", "in_post_6_months"),
+    ],
 }
 
 # The ready workflow of a new association, modelled on the reference practice.

@@ -14,6 +14,7 @@ class PicklistKind(models.TextChoices):
     INTERACTION_KIND = "interaction_kind", _("Type d'échange")
     PARTNER_TYPE = "partner_type", _("Type de partenaire")
     CLOSING_REASON = "closing_reason", _("Motif de clôture")
+    EMPLOYMENT_MILESTONE = "employment_milestone", _("Étape du parcours vers l'emploi")
 
 
 class PicklistItem(models.Model):

@@ -33,6 +33,8 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
+from tracking.employment import selectors as employment_selectors
+from tracking.employment import services as employment_services
 from tracking.fields import services as custom_fields
 from tracking.models import (
     Attendance,
@@ -242,6 +244,7 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
             "aide": s.help, "confiance": s.confidence, "par": _person(s.assessed_by),
         } for s in ImpactAssessment.objects.filter(case=case).select_related("assessed_by")],
         "signalement": _referral_part(case),
+        "parcours_vers_l_emploi": employment_selectors.milestones_export(case),
         "historique": _history_part(case),
         "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.
@@ -447,6 +450,7 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     strings = _strings_of(locked, own)  # read before anything is blanked
     _anonymise_contacts(locked, own, shared_ids)
     interactions, shared_interactions = _anonymise_interactions(locked)
+    milestone_notes = employment_services.milestones_anonymise(locked)
     Referral.objects.filter(case=locked).update(
         referrer_name="", referrer_contact="", description="")
     links = CaseLink.objects.filter(Q(from_case=locked) | Q(to_case=locked))
@@ -467,4 +471,5 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     CaseEvent.objects.create(case=locked, actor_id=actor_id, kind=ANONYMISED_EVENT, detail={})
     return {"contacts": len(own), "shared_contacts_unlinked": len(shared_ids),
             "interactions": interactions, "shared_interactions": shared_interactions,
-            "links_removed": link_count, "import_runs": imports}
+            "links_removed": link_count, "import_runs": imports,
+            "milestone_notes": milestone_notes}
