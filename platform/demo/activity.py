@@ -40,6 +40,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from relier_platform.demo.cases import CaseMaker
+from relier_platform.demo.employment import make_milestones
 from relier_platform.demo.rows import (
     CHUNK,
     Plan,
@@ -428,7 +429,8 @@ def generate_activity(
     keys = ("partners", "cases", "assigned_staff", "case_events", "case_links", "consents",
             "contacts", "case_contacts", "interactions", "interaction_cases",
             "interaction_contacts", "clinical_notes", "groups", "group_facilitators",
-            "group_sessions", "attendances", "awareness_sessions", "assessments")
+            "group_sessions", "attendances", "awareness_sessions", "assessments",
+            "employment_milestones")
     return {key: counts.get(key, 0) for key in keys}
 
 
@@ -512,6 +514,9 @@ def _generate(schema_name: str, *, rng: random.Random, start: date, team: Team, 
             ("groups", generator.make_groups),
             ("awareness", generator.make_awareness),
             ("assessments", generator.make_assessments),
+            ("employment", lambda: generator.counts.__setitem__(
+                "employment_milestones", make_milestones(
+                    generator.rng, generator.plans, generator.today, generator.item))),
         ]
         for name, phase in phases:
             began = time_counter()

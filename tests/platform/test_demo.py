@@ -29,6 +29,7 @@ from tracking.models import (
     CaseLink,
     Consent,
     Contact,
+    EmploymentMilestone,
     ExchangeGroup,
     GroupFacilitation,
     GroupSession,
@@ -57,6 +58,7 @@ TABLES = {
     "attendances": Attendance.objects,
     "awareness_sessions": AwarenessSession.objects,
     "assessments": ImpactAssessment.objects,
+    "employment_milestones": EmploymentMilestone.objects,
 }
 
 
@@ -207,6 +209,29 @@ def test_realistic_shape(generated):
         consents = Consent.objects.count()
         assert Consent.objects.filter(network_statistics=True).count() > consents * 0.7
         assert Case.objects.filter(first_name="").count() < 30
+
+
+def test_employment_milestones_keep_the_programmes_rules(generated):
+    from tracking.employment.services import add_months
+
+    world, counts, _before = generated
+    today = timezone.localdate()
+    with schema_context(world.acme.schema_name):
+        milestones = list(EmploymentMilestone.objects.select_related("case__programme", "kind"))
+        assert len(milestones) == counts["employment_milestones"] > 0
+        by_case: dict[int, list[EmploymentMilestone]] = defaultdict(list)
+        for m in milestones:
+            assert m.case.programme.code == "back_to_work"
+            assert m.case.opened_on <= m.reached_on <= today
+            by_case[m.case_id].append(m)
+        for held in by_case.values():
+            codes = [m.kind.code for m in held]
+            assert codes.count("orientation") == 1
+            jobs = [m.reached_on for m in held if m.kind.code == "job_or_internship"]
+            for m in held:
+                months = {"in_post_3_months": 3, "in_post_6_months": 6}.get(m.kind.code)
+                if months:
+                    assert m.reached_on >= add_months(max(jobs), months)
 
 
 def test_same_seed_same_data(world):

@@ -167,6 +167,7 @@ def test_usage_counts_every_field_that_holds_items() -> None:
         ("tracking.Case_situation_types", "picklistitem", "situation_type"),
         ("tracking.Interaction", "kind", "interaction_kind"),
         ("tracking.AwarenessSession", "programme", "programme"),
+        ("tracking.EmploymentMilestone", "kind", "employment_milestone"),
     }
 
 
