@@ -221,6 +221,7 @@ def test_employment_milestones_keep_the_programmes_rules(generated):
         assert len(milestones) == counts["employment_milestones"] > 0
         by_case: dict[int, list[EmploymentMilestone]] = defaultdict(list)
         for m in milestones:
+            assert m.case.programme is not None
             assert m.case.programme.code == "back_to_work"
             assert m.case.opened_on <= m.reached_on <= today
             by_case[m.case_id].append(m)

@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tracking import validation
+from tracking.employment.selectors import milestone_list
 from tracking.forms import ReferralForm
 from tracking.models import (
     AttendanceStatus,
@@ -144,6 +145,30 @@ class CaseSerializer(serializers.ModelSerializer[Case]):
     @extend_schema_field(_Labelled(allow_null=True))
     def get_detection_source(self, case: Case) -> dict[str, Any] | None:
         return self._labelled(case.detection_source, "label")
+
+
+class _Milestone(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    milestone = _Labelled()
+    network_code = serializers.CharField()
+    reached_on = serializers.DateField()
+
+
+class CaseDetailSerializer(CaseSerializer):
+    """One case (GET /cases/{id}/): with the milestones of the employment programme, in
+    the order reached (their notes, free text, stay off the API like custom fields)."""
+
+    employment_milestones = serializers.SerializerMethodField()
+
+    class Meta(CaseSerializer.Meta):
+        fields = (*CaseSerializer.Meta.fields, "employment_milestones")
+        read_only_fields = fields
+
+    @extend_schema_field(_Milestone(many=True))
+    def get_employment_milestones(self, case: Case) -> list[dict[str, Any]]:
+        return [{"id": m.pk, "milestone": {"id": m.kind_id, "label": m.kind.label},
+                 "network_code": m.kind.network_code, "reached_on": m.reached_on.isoformat()}
+                for m in milestone_list(case)]
 
 
 _ID = {"min_value": 1, "max_value": 2**31 - 1}

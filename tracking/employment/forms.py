@@ -12,12 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from tracking.employment import selectors
 from tracking.employment.services import MAX_NOTE
 from tracking.forms import DateInput
-from tracking.models import Case
+from tracking.models import Case, PicklistItem
 
 
 class MilestoneForm(forms.Form):
-    kind = forms.ModelChoiceField(label=_("Étape franchie"), queryset=None,  # type: ignore[arg-type]
-                                  empty_label=None)
+    kind = forms.ModelChoiceField(label=_("Étape franchie"),
+                                  queryset=PicklistItem.objects.none(), empty_label=None)
     reached_on = forms.DateField(label=_("Date"), widget=DateInput(),
                                  initial=timezone.localdate)
     note = forms.CharField(label=_("Note (facultative)"), required=False, max_length=MAX_NOTE,

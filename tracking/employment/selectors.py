@@ -68,8 +68,9 @@ def milestones_reached(start: date, end: date,
     qs = EmploymentMilestone.objects.filter(reached_on__gte=start, reached_on__lte=end)
     if cases is not None:
         qs = qs.filter(case__in=cases.values("pk"))
-    return list(qs.values("kind_id", "kind__label", "kind__network_code", "kind__position")
-                .annotate(n=Count("case_id", distinct=True)).order_by("kind__position"))
+    rows = (qs.values("kind_id", "kind__label", "kind__network_code", "kind__position")
+            .annotate(n=Count("case_id", distinct=True)).order_by("kind__position"))
+    return [dict(row) for row in rows]
 
 
 def milestones_export(case: Case) -> list[dict[str, Any]]:

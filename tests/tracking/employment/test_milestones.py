@@ -299,12 +299,12 @@ def test_the_figures_count_young_people_reaching_each_milestone(world: World) ->
     rows = {row.label: row.count for row in figures.employment_milestones.rows}
     assert rows == {"Orientation par l'agence pour l'emploi": 3, "Formation": 1}
     client = signed_in(world.acme_members["admin"], world.acme)
-    page = client.get("/chiffres/", {"period": "school", "year": year}).content.decode()
+    page = client.get("/chiffres/", {"period": "school", "year": str(year)}).content.decode()
     table = page[page.index("Parcours vers l&#x27;emploi : étapes franchies"):]
     table = table[:table.index("</table>")]
     assert "<th scope=\"row\">Formation</th>" in table
     assert ">1</td>" in table
-    csv = client.get("/chiffres/export.csv", {"period": "school", "year": year})
+    csv = client.get("/chiffres/export.csv", {"period": "school", "year": str(year)})
     assert csv.status_code == 200
     text = csv.content.decode("utf-8-sig")
     assert "Parcours vers l'emploi : étapes franchies" in text
@@ -351,3 +351,28 @@ def test_a_consent_refusing_network_statistics_is_left_out_of_the_contribution(
         found = {(c.row, c.column): c.value for c in contributions(year)
                  if c.indicator == "employment_milestones"}
     assert found == {("orientation", "girl"): 1, ("unmapped", "girl"): 1}
+
+
+def test_the_api_shows_the_milestones_on_the_case_never_their_notes(world: World) -> None:
+    from tests.tracking.api.conftest import key_client, make_key
+
+    case = _case(world)
+    day = TODAY - timedelta(days=10)
+    _record(world, case, "orientation", day, note=NOTE)
+    _key, raw = make_key(world.acme, "cases:read")
+    client = key_client(world.acme, raw)
+    body = client.get(f"/api/v1/cases/{case.pk}/").json()
+    assert body["employment_milestones"] == [{
+        "id": body["employment_milestones"][0]["id"],
+        "milestone": {"id": _kind_id("orientation"),
+                      "label": "Orientation par l'agence pour l'emploi"},
+        "network_code": "orientation", "reached_on": day.isoformat()}]
+    listed = client.get("/api/v1/cases/", {"status": "all"})
+    assert listed.status_code == 200
+    for response in (listed, client.get(f"/api/v1/cases/{case.pk}/")):
+        assert NOTE.encode() not in response.content
+    # Another association's key reaches nothing of it.
+    _other, beta_raw = make_key(world.beta, "cases:read")
+    assert key_client(world.beta, beta_raw).get(f"/api/v1/cases/{case.pk}/").status_code == 404
+    assert key_client(world.acme, beta_raw).get(f"/api/v1/cases/{case.pk}/").status_code in (
+        401, 403)

@@ -35,6 +35,7 @@ from tracking.api.serializers import (
     CaseChangeSerializer,
     CaseInSerializer,
     CaseQuerySerializer,
+    CaseDetailSerializer,
     CaseSerializer,
 )
 from tracking.api.views.base import (
@@ -82,7 +83,7 @@ def _form_data(case: Case | None, given: dict[str, Any]) -> dict[str, Any]:
 
 def _shown(actor: Actor, case_id: int) -> dict[str, Any]:
     """The case as `GET /cases/{id}/` shows it."""
-    return dict(CaseSerializer(selectors.access_case(actor, case_id)).data)
+    return dict(CaseDetailSerializer(selectors.access_case(actor, case_id)).data)
 
 
 class CaseReader(ApiView):
@@ -123,7 +124,7 @@ class CaseListView(CaseReader):
         return paginator.get_paginated_response(CaseSerializer(page, many=True).data)
 
     @extend_schema(operation_id="case_create", request=CaseInSerializer,
-                   responses={201: CaseSerializer, **PROBLEMS},
+                   responses={201: CaseDetailSerializer, **PROBLEMS},
                    summary="Ouvrir un dossier")
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         actor = self.write_actor()
@@ -143,7 +144,7 @@ class CaseDetailView(CaseReader):
     scopes = {"GET": "cases:read", "HEAD": "cases:read", "PATCH": "cases:write"}
     audit_name = "case_read"
 
-    @extend_schema(operation_id="case_get", responses={200: CaseSerializer, **PROBLEMS},
+    @extend_schema(operation_id="case_get", responses={200: CaseDetailSerializer, **PROBLEMS},
                    summary="Un dossier")
     def get(self, request: Request, case_id: int, *args: Any, **kwargs: Any) -> Response:
         actor = self.actor()
@@ -152,14 +153,14 @@ class CaseDetailView(CaseReader):
         audit_record(actor=None if key is not None else actor, action="case.read", obj=case,
                      ip_address=client_ip(request._request),
                      **({"key": key.prefix} if key is not None else {}))
-        return Response(CaseSerializer(case).data)
+        return Response(CaseDetailSerializer(case).data)
 
     @extend_schema(
         operation_id="case_update", request=CaseChangeSerializer,
         parameters=[OpenApiParameter(
             "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
             description="L'ETag du dossier lu (GET), ou bien `version` dans le corps")],
-        responses={200: CaseSerializer, **PROBLEMS, **CONDITIONAL_PROBLEMS},
+        responses={200: CaseDetailSerializer, **PROBLEMS, **CONDITIONAL_PROBLEMS},
         summary="Modifier un dossier")
     def patch(self, request: Request, case_id: int, *args: Any, **kwargs: Any) -> Response:
         actor = self.write_actor()
@@ -176,7 +177,7 @@ class CaseDetailView(CaseReader):
                 detail=_("Indiquez de quelle version du dossier part la modification : "
                          "l'en-tête If-Match (son ETag) ou le champ « version »."))
         if if_match is not None:
-            etag = etag_of(CaseSerializer(case).data)
+            etag = etag_of(CaseDetailSerializer(case).data)
             if etag not in [t.strip().removeprefix("W/") for t in if_match.split(",")]:
                 return self._stale(request)
             expected = case.version if expected is None else expected
