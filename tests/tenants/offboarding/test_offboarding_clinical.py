@@ -157,6 +157,9 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         # The webhooks' signing secret: its admins saw it when they made the endpoint; in
         # the closing export it lets them check deliveries they kept.
         ("tracking_webhookendpoint", "secret"),
+        # Notes on the employment programme's milestones: not clinical, shown on the case
+        # page to whoever may read the case.
+        ("tracking_employmentmilestone", "note"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
