@@ -78,7 +78,8 @@ def milestone_record(
     note: str = "",
 ) -> EmploymentMilestone:
     """Note that the young person of `case` (in the employment programme) reached a
-    milestone on `reached_on`. Nothing is written when a rule refuses it."""
+    milestone on `reached_on` — possibly before the case was opened (the employment
+    agency's orientation often comes first). Nothing is written when a rule refuses it."""
     validation.require_editable(actor, case)
     if not selectors.in_programme(case):
         raise _refuse(_("Ce dossier ne suit pas le programme de retour à l'emploi : "

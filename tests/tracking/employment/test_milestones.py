@@ -304,6 +304,13 @@ def test_the_figures_count_young_people_reaching_each_milestone(world: World) ->
     table = table[:table.index("</table>")]
     assert "<th scope=\"row\">Formation</th>" in table
     assert ">1</td>" in table
+    # The read-only role (a board member) sees these small counts hidden.
+    hidden = signed_in(world.acme_members["read_only"], world.acme).get(
+        "/chiffres/", {"period": "school", "year": str(year)}).content.decode()
+    table = hidden[hidden.index("Parcours vers l&#x27;emploi : étapes franchies"):]
+    table = table[:table.index("</table>")]
+    assert "&lt; 11" in table
+    assert ">3</td>" not in table
     csv = client.get("/chiffres/export.csv", {"period": "school", "year": str(year)})
     assert csv.status_code == 200
     text = csv.content.decode("utf-8-sig")

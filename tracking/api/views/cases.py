@@ -33,9 +33,9 @@ from tracking.access import client_ip
 from tracking.api.permissions import key_of
 from tracking.api.serializers import (
     CaseChangeSerializer,
+    CaseDetailSerializer,
     CaseInSerializer,
     CaseQuerySerializer,
-    CaseDetailSerializer,
     CaseSerializer,
 )
 from tracking.api.views.base import (
