@@ -160,7 +160,8 @@ class CaseDetailSerializer(CaseSerializer):
 
     employment_milestones = serializers.SerializerMethodField()
 
-    class Meta(CaseSerializer.Meta):
+    class Meta:
+        model = Case
         fields = (*CaseSerializer.Meta.fields, "employment_milestones")
         read_only_fields = fields
 
