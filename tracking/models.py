@@ -1,6 +1,6 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
+fields, workflows, privacy, imports, api, webhooks, dropin). Schema: tenant (every table lives in
 each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
@@ -21,6 +21,15 @@ from tracking.cases.models import (
     Referral,
 )
 from tracking.columns import EncryptedCharField, EncryptedTextField
+from tracking.dropin.models import (
+    BookingSource,
+    BookingStatus,
+    DropinBooking,
+    DropinCancellation,
+    DropinMode,
+    DropinSchedule,
+    DropinSettings,
+)
 from tracking.fields.models import (
     CHOICE_KINDS,
     TEXT_KINDS,
@@ -72,6 +81,8 @@ __all__ = [
     "AttendanceStatus",
     "AuditLog",
     "AwarenessSession",
+    "BookingSource",
+    "BookingStatus",
     "Case",
     "CaseCodeCounter",
     "CaseContact",
@@ -88,6 +99,11 @@ __all__ = [
     "CustomFieldKind",
     "CustomFieldTarget",
     "DeliveryStatus",
+    "DropinBooking",
+    "DropinCancellation",
+    "DropinMode",
+    "DropinSchedule",
+    "DropinSettings",
     "EncryptedCharField",
     "EncryptedTextField",
     "ExchangeGroup",

@@ -74,6 +74,7 @@ OPEN_PREFIXES = (
     "/static/",
     "/i18n/",
     "/signaler",
+    "/rendez-vous",  # the public drop-in booking page (tracking/dropin)
     "/healthz",
     "/readyz",
     # The REST API authenticates each call itself (an association's key, or the session

@@ -42,6 +42,7 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
+from tracking.dropin.services import callbacks_forget as dropin_callbacks_forget
 from tracking.models import (
     Attendance,
     AuditLog,
@@ -311,11 +312,13 @@ def retention_apply(*, now: datetime | None = None) -> RetentionRun:
     """Archive, anonymise and purge, in the active association's schema (idempotent)."""
     now = now or timezone.now()
     policy = policy_get()
-    return RetentionRun(
+    run = RetentionRun(
         archived=cases_archive(now=now, policy=policy),
         anonymised=cases_anonymise(now=now, policy=policy),
         audit_purged=audit_purge(policy=policy),
     )
+    dropin_callbacks_forget(now=now)  # drop-in bookings' callback details (90 days)
+    return run
 
 
 # --- What admins see and do -------------------------------------------------------------

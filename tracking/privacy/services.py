@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
+from tracking.dropin.services import case_bookings_erase
 from tracking.fields import services as custom_fields
 from tracking.models import (
     Attendance,
@@ -449,6 +450,7 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     interactions, shared_interactions = _anonymise_interactions(locked)
     Referral.objects.filter(case=locked).update(
         referrer_name="", referrer_contact="", description="")
+    case_bookings_erase(locked)  # drop-in bookings' callback details
     links = CaseLink.objects.filter(Q(from_case=locked) | Q(to_case=locked))
     link_count = links.count()
     links.delete()  # counted in the caller's audit entry
