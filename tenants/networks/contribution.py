@@ -25,6 +25,7 @@ from tracking.models import (
     AwarenessSession,
     Case,
     Consent,
+    DropinBooking,
     GroupSession,
     Interaction,
     PicklistItem,
@@ -203,6 +204,20 @@ def _impact_sums(out: _Collector, cases: QuerySet[Case], period: Period) -> None
         out.add(cat.IMPACT_SUMS, axis.axis, "latest", int(axis.latest_average or 0))
 
 
+def _dropin(out: _Collector, period: Period) -> None:
+    """Drop-in hours held (by mode) and no-shows, by month; anonymous ones count, those of
+    a young person refusing network statistics do not."""
+    since, until = period.moments()
+    rows = (DropinBooking.objects.filter(starts_at__gte=since, starts_at__lt=until,
+                                         status__in=["held", "no_show"])
+            .exclude(case__in=excluded_cases().values("pk"))
+            .annotate(y=ExtractYear("starts_at"), m=ExtractMonth("starts_at"))
+            .values("y", "m", "status", "mode").annotate(n=Count("id")).order_by())
+    for row in rows:
+        code = row["mode"] if row["status"] == "held" else "no_show"
+        out.add("dropin_hours", code, _month(row["y"], row["m"]), row["n"])
+
+
 def contributions(school_year: int, until: date | None = None) -> list[Contribution]:
     """Every non-zero cell of the association's contribution for one school year, counted
     up to `until` (the publication's cut-off day: the end of the last month that is over)
@@ -223,6 +238,7 @@ def contributions(school_year: int, until: date | None = None) -> list[Contribut
     _awareness(out, period)
     _referral_delays(out, cases, period)
     _impact_sums(out, cases, period)
+    _dropin(out, period)
     return out.result()
 
 

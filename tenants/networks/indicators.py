@@ -101,6 +101,9 @@ AUDIENCE_LABELS = {"pupils": _("Élèves"), "parents": _("Parents"), "teachers":
 AXIS_LABELS = {"peers": _("Liens avec les pairs"), "family": _("Liens familiaux"),
                "school_work": _("École ou travail"), "help": _("Aide et professionnels"),
                "confidence": _("Confiance en soi")}
+# Drop-in hours (tracking/dropin): held, by mode, and no-shows.
+DROPIN_LABELS = {"video": _("Tenue en visio"), "phone": _("Tenue par téléphone"),
+                 "on_site": _("Tenue sur place"), "no_show": _("Absence")}
 
 DIMENSIONS: dict[str, Dimension] = {
     d.key: d for d in [
@@ -120,6 +123,8 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("delay", _("Délai (jours)"),
                   lambda _y: [code for code, _low, _high in REFERRAL_DELAY_BUCKETS],
                   lambda code: str(_("%(days)s j") % {"days": code})),
+        Dimension("dropin", _("Permanence"), lambda _y: list(DROPIN_LABELS),
+                  lambda code: str(DROPIN_LABELS.get(code, code))),
         Dimension("all", _("Ensemble"), lambda _y: [ALL], lambda code: code),
     ]
 }
@@ -190,6 +195,9 @@ CATALOGUE: list[Indicator] = [
               rows="all", columns="all",
               note=_("Moyennes des scores (1 à 5) sur les cinq axes, à l'accueil et au "
                      "dernier bilan de l'année ; publiées seulement si l'effectif l'est.")),
+    Indicator("dropin_hours", _("Permanences avec un ou une psychologue, par mois"),
+              _("permanences"), rows="dropin", columns="month", chart="trend",
+              note=_("Créneaux réservés qui ont eu lieu : tenus (par mode) ou absences.")),
 ]
 BY_KEY = {indicator.key: indicator for indicator in CATALOGUE}
 FAMILIES: dict[str, list[Indicator]] = {}

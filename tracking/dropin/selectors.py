@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -193,3 +193,19 @@ def access_schedule(actor: Actor, schedule_id: Any) -> DropinSchedule:
     if schedule is None:
         raise Http404
     return schedule
+
+
+def dropin_counts(since: datetime, until: datetime) -> tuple[dict[str, int], int]:
+    """Drop-in hours of [since, until): held ones by mode, and no-shows (one query)."""
+    held: dict[str, int] = {}
+    no_shows = 0
+    rows = (DropinBooking.objects.filter(
+        starts_at__gte=since, starts_at__lt=until,
+        status__in=[BookingStatus.HELD, BookingStatus.NO_SHOW])
+        .values("status", "mode").annotate(n=Count("id")).order_by())
+    for row in rows:
+        if row["status"] == BookingStatus.HELD:
+            held[row["mode"]] = row["n"]
+        else:
+            no_shows += row["n"]
+    return held, no_shows

@@ -34,10 +34,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tracking.dropin.selectors import dropin_counts
 from tracking.models import (
     AttendanceStatus,
     AwarenessSession,
     Case,
+    DropinMode,
     GroupSession,
     ImpactAssessment,
     ImpactAxis,
@@ -212,6 +214,8 @@ class Figures:
     groups: GroupAttendance
     awareness: Awareness
     impact: ImpactEvolution
+    dropin_hours: Breakdown  # drop-in hours held, by mode
+    dropin_no_shows: int
 
     @property
     def case_breakdowns(self) -> list[Breakdown]:
@@ -344,6 +348,15 @@ def _awareness(period: Period) -> Awareness:
     return Awareness(**totals)
 
 
+def _dropin(period: Period) -> tuple[Breakdown, int]:
+    held, no_shows = dropin_counts(*period.moments())
+    rows = [Row(mode.value, str(mode.label), held[mode.value]) for mode in DropinMode
+            if held.get(mode.value)]
+    breakdown = Breakdown("dropin_mode", _("Permanences tenues, par mode"), _("Mode"), rows,
+                          note=_("Avec ou sans dossier (les permanences anonymes comptent)."))
+    return breakdown, no_shows
+
+
 AXES = [axis.value for axis in ImpactAxis]
 
 
@@ -384,7 +397,7 @@ def _impact(period: Period, *, cases: QuerySet[Case] | None = None,
 def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
     """The association's figures for a school year (1 September – 31 August, named by its
     first year) or a calendar year, in the association's schema, in a fixed number of
-    queries (13) whatever the number of cases."""
+    queries (14) whatever the number of cases."""
     period = period_of(period_kind, year)
     counts = Case.objects.aggregate(
         new=Count("id", filter=Q(opened_on__gte=period.start, opened_on__lte=period.end)),
@@ -392,6 +405,7 @@ def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
         since=Count("id", filter=Q(opened_on__lte=period.end)),
     )
     active = active_cases(period)
+    dropin_hours, dropin_no_shows = _dropin(period)
     return Figures(
         period=period,
         new_cases=counts["new"],
@@ -411,4 +425,6 @@ def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
         groups=_groups(period),
         awareness=_awareness(period),
         impact=_impact(period),
+        dropin_hours=dropin_hours,
+        dropin_no_shows=dropin_no_shows,
     )

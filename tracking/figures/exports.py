@@ -178,6 +178,15 @@ def figures_lines(figures: ShownFigures, *, association_name: str = "") -> list[
         Line([], "blank"),
     ]
 
+    lines += [
+        Line([_("Permanences")], "heading"),
+        Line([_("Indicateur"), _("Valeur")], "header"),
+        Line([_("Permanences tenues"), figures.dropin_hours.total]),
+        Line([_("Absences"), figures.dropin_no_shows]),
+        Line([], "blank"),
+    ]
+    lines += _breakdown_lines(figures.dropin_hours, _("Permanences"))
+
     impact = figures.impact
     lines += [
         Line([_("Évolution de l'impact (scores de 1 à 5)")], "heading"),

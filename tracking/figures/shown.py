@@ -114,6 +114,8 @@ class ShownFigures:
     groups: ShownGroups
     awareness: ShownAwareness
     impact: ShownImpact
+    dropin_hours: ShownBreakdown
+    dropin_no_shows: Shown
 
     @property
     def note(self) -> str:
@@ -186,4 +188,6 @@ def figures_shown(figures: Figures, *, hide_small: bool) -> ShownFigures:
             _rows(audiences, share_of=None, bar_of=awareness.total, hide_small=hide_small),
         ),
         impact=_impact(figures.impact, hide_small=hide_small),
+        dropin_hours=_breakdown(figures.dropin_hours, share_of=None, hide_small=hide_small),
+        dropin_no_shows=count(figures.dropin_no_shows),
     )
