@@ -74,3 +74,26 @@ def test_the_network_contribution_counts_drop_in_hours_by_month(world: World,
         # The refusing young person's held slot is left out.
         Contribution("dropin_hours", "2024-2025", "video", "2024-10", 1),
     ]
+
+
+def test_the_demo_fills_drop_in_hours_once_and_opens_the_public_page(world: World) -> None:
+    from relier_platform.demo.dropin import generate_dropin
+
+    admin, psy = world.acme_members["admin"], world.acme_members["psychologist"]
+    for _n in range(3):
+        make_case(world.acme, admin, staff=[psy], opened_on=date.today() - timedelta(days=90))
+    staff = {"admin": [admin.pk], "psychologist": [psy.pk]}
+    counts = generate_dropin(schema_name="a_acme", staff_ids_by_role=staff, seed=1,
+                             public_booking=True)
+    assert counts["schedules"] == 2
+    assert counts["held"] > 0
+    assert counts["no_show"] > 0
+    assert counts["booked"] > 0
+    with schema_context("a_acme"):
+        assert DropinBooking.objects.filter(status="held", interaction__isnull=False).exists()
+        assert DropinBooking.objects.filter(status="booked", source="public").exists()
+        from tracking.dropin.selectors import settings_get
+
+        assert settings_get().public_booking
+    again = generate_dropin(schema_name="a_acme", staff_ids_by_role=staff, seed=1)
+    assert again["schedules"] == 0
