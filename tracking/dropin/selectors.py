@@ -209,3 +209,14 @@ def dropin_counts(since: datetime, until: datetime) -> tuple[dict[str, int], int
         else:
             no_shows += row["n"]
     return held, no_shows
+
+
+def case_bookings_export(case: Case) -> list[dict[str, Any]]:
+    """A case's drop-in bookings for the person's access request (art. 15): when, how,
+    what became of it, and the callback details given."""
+    return [{
+        "debut": b.starts_at.isoformat(), "fin": b.ends_at.isoformat(),
+        "mode": str(b.get_mode_display()), "etat": str(b.get_status_display()),
+        "reserve_par": str(b.get_source_display()), "prenom_ou_pseudo": b.first_name,
+        "telephone": b.phone, "e_mail": b.email,
+    } for b in DropinBooking.objects.filter(case=case).order_by("starts_at", "id")]

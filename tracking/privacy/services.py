@@ -33,6 +33,7 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
+from tracking.dropin.selectors import case_bookings_export
 from tracking.dropin.services import case_bookings_erase
 from tracking.fields import services as custom_fields
 from tracking.models import (
@@ -243,6 +244,7 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
             "aide": s.help, "confiance": s.confidence, "par": _person(s.assessed_by),
         } for s in ImpactAssessment.objects.filter(case=case).select_related("assessed_by")],
         "signalement": _referral_part(case),
+        "permanences": case_bookings_export(case),
         "historique": _history_part(case),
         "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.

@@ -30,7 +30,7 @@ from tests.tracking.factories import actor, make_case
 from tracking.dropin import selectors, services
 from tracking.models import AuditLog, DropinBooking, DropinSchedule, Interaction
 from tracking.privacy.retention import retention_apply
-from tracking.privacy.services import case_anonymise
+from tracking.privacy.services import case_anonymise, case_export
 
 pytestmark = pytest.mark.django_db
 PUBLIC = "/rendez-vous"
@@ -403,6 +403,10 @@ def test_callback_details_are_blanked_by_retention_and_by_erasure(world: World) 
     linked = _past_booking(world, schedule, at=time(10, 0), first_name="Ana",
                            phone="0611111111", case=case)
     with schema_context("a_acme"):
+        exported = case_export(actor=actor(admin, "admin"), case=case,
+                               association_name="Acme")["permanences"]
+        assert [(b["prenom_ou_pseudo"], b["telephone"], b["etat"]) for b in exported] == [
+            ("Ana", "0611111111", "Réservé")]
         DropinBooking.objects.filter(pk=old.pk).update(
             starts_at=old.starts_at - timedelta(days=100),
             ends_at=old.ends_at - timedelta(days=100))
