@@ -157,7 +157,7 @@ def test_a_family_books_and_the_psychologist_holds_it_as_an_exchange(
     with schema_context(SCHEMA):
         booking.refresh_from_db()
         assert booking.status == "held"
-        interaction = Interaction.objects.get(pk=booking.interaction_id)
+        interaction = Interaction.objects.get(dropin_booking=booking)
         assert list(interaction.cases.values_list("pk", flat=True)) == [seed.case_id]
         assert interaction.kind.code == "drop_in"
 

@@ -133,7 +133,7 @@ def test_a_held_slot_becomes_an_exchange_on_the_case_in_one_click(world: World) 
     assert f"l'échange est ajouté au dossier {case.code}" in text(answer)
     with schema_context("a_acme"):
         booking.refresh_from_db()
-        interaction = Interaction.objects.get(pk=booking.interaction_id)
+        interaction = Interaction.objects.get(dropin_booking=booking)
         assert (booking.status, booking.outcome_by_id) == ("held", psy.pk)
         assert (interaction.kind.code, interaction.channel, interaction.occurred_at,
                 interaction.duration_minutes, interaction.staff_id, interaction.summary) == (
