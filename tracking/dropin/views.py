@@ -24,7 +24,7 @@ from tracking.access import actor_of, admin_of, client_ip
 from tracking.dropin import forms, selectors, services
 from tracking.forms import add_error, as_date, as_int
 from tracking.models import Case
-from tracking.permissions import Actor, case_visible_q
+from tracking.permissions import Actor, Capability, case_visible_q
 
 # The public booking page: the referral form's kind of limit, counted apart.
 PUBLIC_BOOKING = ratelimit.Limit("dropin-booking", count=10, window=60 * 60)
@@ -81,6 +81,8 @@ def dropin_day(request: HttpRequest) -> HttpResponse:
         "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
         "now": timezone.now(), "configure": selectors.can_configure(actor),
         "settings": selectors.settings_get(),
+        # Who records what happened: the slot's psychologist, admins and coordinators.
+        "records_all": actor.can(Capability.CASE_VIEW_ALL),
     })
 
 

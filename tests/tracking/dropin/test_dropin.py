@@ -418,3 +418,21 @@ def test_callback_details_are_blanked_by_retention_and_by_erasure(world: World) 
     blanked = {b.pk: (b.first_name, b.phone, b.email) for b in _bookings()}
     assert blanked == {old.pk: ("", "", ""), recent.pk: ("Sam", "", "sam@example.org"),
                        linked.pk: ("", "", "")}
+
+
+def test_a_listener_books_but_only_the_psychologist_or_coordination_records_the_outcome(
+        world: World) -> None:
+    admin, psy = world.acme_members["admin"], world.acme_members["psychologist"]
+    listener = world.acme_members["listener"]
+    schedule = make_schedule(world.acme, admin, psy)
+    past = _past_booking(world, schedule, first_name="Lou", phone="0612345678")
+    client = signed_in(listener, world.acme)
+    day = text(client.get(f"{DAY}?jour={last_week().isoformat()}"))
+    assert "Lou" in day
+    assert f"reservations/{past.pk}/tenue/" not in day
+    refused = client.post(f"{DAY}reservations/{past.pk}/tenue/", follow=True)
+    assert "Action non autorisée." in text(refused)
+    with schema_context("a_acme"):
+        past.refresh_from_db()
+        assert past.status == "booked"
+        assert Interaction.objects.count() == 0
