@@ -436,3 +436,16 @@ def test_a_listener_books_but_only_the_psychologist_or_coordination_records_the_
         past.refresh_from_db()
         assert past.status == "booked"
         assert Interaction.objects.count() == 0
+
+
+def test_the_day_view_and_the_hours_speak_english(world: World,
+                                                   english_catalogue: None) -> None:
+    admin, psy = world.acme_members["admin"], world.acme_members["psychologist"]
+    make_schedule(world.acme, admin, psy)
+    client = signed_in(admin, world.acme)
+    day = text(client.get(f"{DAY}?jour={next_week().isoformat()}", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Drop-in hours of" in day
+    assert "Book this slot" in day
+    hours = text(client.get("/permanences/horaires/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert "Online booking by families" in hours
+    assert "Add recurring drop-in hours" in hours
