@@ -1,6 +1,6 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
+fields, workflows, privacy, imports, api, webhooks, questions). Schema: tenant (every table lives in
 each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
@@ -47,6 +47,7 @@ from tracking.interactions.models import (
 )
 from tracking.lists.models import PicklistItem, PicklistKind
 from tracking.privacy.models import RetentionPolicy
+from tracking.questions.models import Question, QuestionSession, QuestionSettings
 from tracking.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -103,6 +104,9 @@ __all__ = [
     "Partner",
     "PicklistItem",
     "PicklistKind",
+    "Question",
+    "QuestionSession",
+    "QuestionSettings",
     "Referral",
     "RetentionPolicy",
     "Stage",

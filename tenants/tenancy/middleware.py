@@ -74,6 +74,7 @@ OPEN_PREFIXES = (
     "/static/",
     "/i18n/",
     "/signaler",
+    "/question-psy/",  # Question Psy: the public form and the published answers
     "/healthz",
     "/readyz",
     # The REST API authenticates each call itself (an association's key, or the session

@@ -14,7 +14,8 @@ from tracking import urls as tracking_urls
 
 pytestmark = pytest.mark.django_db
 
-OPEN_TO_ANYONE = {"referral"}  # the public referral form shows nothing back
+OPEN_TO_ANYONE = {"referral",  # the public referral form shows nothing back
+                  "question_public", "question_answers"}  # Question Psy: published only
 
 
 def _patterns(patterns: list[URLPattern | URLResolver], prefix: str = "") -> list[str]:
