@@ -102,6 +102,14 @@ class ShownImpact:
 
 
 @dataclass(frozen=True)
+class ShownQuestions:
+    received: Shown
+    answered: Shown
+    sessions_held: Shown
+    by_asker: ShownBreakdown
+
+
+@dataclass(frozen=True)
 class ShownFigures:
     period: Period
     small_counts_hidden: bool
@@ -114,6 +122,7 @@ class ShownFigures:
     groups: ShownGroups
     awareness: ShownAwareness
     impact: ShownImpact
+    questions: ShownQuestions
 
     @property
     def note(self) -> str:
@@ -186,4 +195,8 @@ def figures_shown(figures: Figures, *, hide_small: bool) -> ShownFigures:
             _rows(audiences, share_of=None, bar_of=awareness.total, hide_small=hide_small),
         ),
         impact=_impact(figures.impact, hide_small=hide_small),
+        questions=ShownQuestions(
+            count(figures.questions.received), count(figures.questions.answered),
+            count(figures.questions.sessions_held),
+            _breakdown(figures.questions.by_asker, share_of=None, hide_small=hide_small)),
     )
