@@ -283,6 +283,10 @@ def test_retention_erases_the_original_text(world: World) -> None:
         retention_apply(now=later)
         kept = Question.objects.get()
         assert (kept.original_text, kept.nickname) == ("", "")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT original_text IS NULL AND nickname IS NULL "
+                           "FROM tracking_question")
+            assert cursor.fetchone() == (True,)
         assert (kept.public_text, kept.answer) == (PUBLIC_TEXT, ANSWER)
         assert kept.status == "published"
         retention_apply(now=later)  # idempotent
