@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.accounts import ratelimit
 from tracking.access import admin_of, client_ip, requires
+from tracking.audit.services import audit_record
 from tracking.forms import add_error
 from tracking.models import Question, QuestionSession
 from tracking.permissions import Actor, Capability
@@ -99,6 +100,10 @@ ACTIONS = ("reword", "aside", "restore", "schedule", "answer", "publish", "unpub
 def question_detail(request: HttpRequest, question_id: int) -> HttpResponse:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     question = selectors.access_question(actor, question_id)
+    if request.method == "GET" and question.original_text:
+        # The question as asked is personal data: each reading is in the audit log.
+        audit_record(actor=actor, action="question.read", obj=question,
+                     ip_address=client_ip(request))
     sessions = list(selectors.session_list(actor=actor)[:20])
     data = request.POST if request.method == "POST" else None
     action = request.POST.get("action") if data is not None else None

@@ -148,7 +148,11 @@ def test_a_question_goes_from_the_queue_to_the_public_page(world: World) -> None
     queue = coordinator.get("/questions/").content.decode()
     assert f"/questions/{question.pk}/" in queue
     detail = coordinator.get(f"/questions/{question.pk}/").content.decode()
-    assert "Inès-Canari" in detail  # the staff read the original
+    assert "Inès-Canari" in detail  # the staff read the original, audited
+    with schema_context("a_acme"):
+        read = AuditLog.objects.get(action="question.read")
+        assert (read.actor_id, read.object_id) == (world.acme_members["coordinator"].pk,
+                                                   str(question.pk))
     assert coordinator.post(f"/questions/{question.pk}/", {
         "action": "reword", "public_text": PUBLIC_TEXT}).status_code == 302
     day = timezone.localdate() - timedelta(days=2)
