@@ -368,3 +368,19 @@ def test_the_queue_page_has_a_fixed_number_of_queries(
         client.get("/questions/?statut=published")
     with django_assert_max_num_queries(20):
         host_client(world.acme).get("/question-psy/reponses/")
+
+
+def test_staff_pages_speak_english(world: World, english_catalogue: None) -> None:
+    question = _published(world)
+    client = signed_in(world.acme_members["psychologist"], world.acme)
+    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    queue = client.get("/questions/?statut=published", **english).content.decode()
+    assert "Public page of answers" in queue
+    detail = client.get(f"/questions/{question.pk}/", **english).content.decode()
+    assert "Original text (never published)" in detail
+    assert "Remove from the public page" in detail
+    sessions = client.get("/questions/seances/", **english).content.decode()
+    assert "Question Psy sessions" in sessions
+    refused = client.post("/questions/seances/", {"held_on": question.session.held_on},
+                          **english).content.decode()
+    assert "one session per week" in refused
