@@ -373,7 +373,7 @@ def test_the_queue_page_has_a_fixed_number_of_queries(
 def test_staff_pages_speak_english(world: World, english_catalogue: None) -> None:
     question = _published(world)
     client = signed_in(world.acme_members["psychologist"], world.acme)
-    english = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    english: dict[str, Any] = {"HTTP_ACCEPT_LANGUAGE": "en"}
     queue = client.get("/questions/?statut=published", **english).content.decode()
     assert "Public page of answers" in queue
     detail = client.get(f"/questions/{question.pk}/", **english).content.decode()
@@ -381,6 +381,7 @@ def test_staff_pages_speak_english(world: World, english_catalogue: None) -> Non
     assert "Remove from the public page" in detail
     sessions = client.get("/questions/seances/", **english).content.decode()
     assert "Question Psy sessions" in sessions
+    assert question.session is not None
     refused = client.post("/questions/seances/", {"held_on": question.session.held_on},
                           **english).content.decode()
     assert "one session per week" in refused
