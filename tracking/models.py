@@ -1,7 +1,7 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks, dropin). Schema: tenant (every table lives in
-each association's own schema)."""
+fields, workflows, privacy, imports, api, webhooks, dropin, questions). Schema: tenant
+(every table lives in each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
@@ -56,6 +56,7 @@ from tracking.interactions.models import (
 )
 from tracking.lists.models import PicklistItem, PicklistKind
 from tracking.privacy.models import RetentionPolicy
+from tracking.questions.models import Question, QuestionSession, QuestionSettings
 from tracking.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -119,6 +120,9 @@ __all__ = [
     "Partner",
     "PicklistItem",
     "PicklistKind",
+    "Question",
+    "QuestionSession",
+    "QuestionSettings",
     "Referral",
     "RetentionPolicy",
     "Stage",

@@ -19,6 +19,7 @@ urlpatterns = [
         "tracking.api.urls",
         "tracking.webhooks.urls",
         "tracking.dropin.urls",
+        "tracking.questions.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

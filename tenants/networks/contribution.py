@@ -29,6 +29,7 @@ from tracking.models import (
     GroupSession,
     Interaction,
     PicklistItem,
+    Question,
 )
 from tracking.school_year import age_bracket
 
@@ -181,6 +182,19 @@ def _awareness(out: _Collector, period: Period) -> None:
                     sums[audience] or 0)
 
 
+def _questions(out: _Collector, period: Period) -> None:
+    """Question Psy: questions received (spam aside) by who asks and month. Anonymous,
+    no case behind them: no consent to honour."""
+    since, until = period.moments()
+    rows = (Question.objects.filter(received_at__gte=since, received_at__lt=until)
+            .exclude(aside_reason=Question.AsideReason.SPAM)
+            .annotate(y=ExtractYear("received_at"), m=ExtractMonth("received_at"))
+            .values("y", "m", "asker").annotate(n=Count("id")).order_by())
+    for row in rows:
+        asker = row["asker"] if row["asker"] in cat.ASKER_LABELS else cat.UNKNOWN
+        out.add("questions_psy", asker, _month(row["y"], row["m"]), row["n"])
+
+
 def _referral_delays(out: _Collector, cases: QuerySet[Case], period: Period) -> None:
     first_contact = (Interaction.objects.filter(cases=OuterRef("pk"))
                      .order_by("occurred_at").values("occurred_at")[:1])
@@ -236,6 +250,7 @@ def contributions(school_year: int, until: date | None = None) -> list[Contribut
     _interactions(out, period, codes)
     _groups(out, period)
     _awareness(out, period)
+    _questions(out, period)
     _referral_delays(out, cases, period)
     _impact_sums(out, cases, period)
     _dropin(out, period)

@@ -75,6 +75,7 @@ OPEN_PREFIXES = (
     "/i18n/",
     "/signaler",
     "/rendez-vous",  # the public drop-in booking page (tracking/dropin)
+    "/question-psy/",  # Question Psy: the public form and the published answers
     "/healthz",
     "/readyz",
     # The REST API authenticates each call itself (an association's key, or the session

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 # The public referral form shows nothing back; the public drop-in booking page shows free
 # slot times only (tests/tracking/dropin: another association's host shows none of them).
-OPEN_TO_ANYONE = {"referral", "dropin_public"}
+OPEN_TO_ANYONE = {"referral", "dropin_public",
+                  "question_public", "question_answers"}  # Question Psy: published only
 
 
 def _patterns(patterns: list[URLPattern | URLResolver], prefix: str = "") -> list[str]:

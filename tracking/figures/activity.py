@@ -32,6 +32,7 @@ from django.db.models import (
 from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from tracking.dropin.selectors import dropin_counts
@@ -44,6 +45,8 @@ from tracking.models import (
     ImpactAssessment,
     ImpactAxis,
     Interaction,
+    Question,
+    QuestionSession,
 )
 from tracking.school_year import (
     AGE_BRACKETS,
@@ -199,6 +202,17 @@ class ImpactEvolution:
 
 
 @dataclass(frozen=True)
+class QuestionPsy:
+    """Question Psy: questions received (spam aside) and answered in the period, sessions
+    held, and the questions received by who asks."""
+
+    received: int
+    answered: int
+    sessions_held: int
+    by_asker: Breakdown
+
+
+@dataclass(frozen=True)
 class Figures:
     period: Period
     new_cases: int
@@ -216,6 +230,7 @@ class Figures:
     impact: ImpactEvolution
     dropin_hours: Breakdown  # drop-in hours held, by mode
     dropin_no_shows: int
+    questions: QuestionPsy
 
     @property
     def case_breakdowns(self) -> list[Breakdown]:
@@ -355,6 +370,27 @@ def _dropin(period: Period) -> tuple[Breakdown, int]:
     breakdown = Breakdown("dropin_mode", _("Permanences tenues, par mode"), _("Mode"), rows,
                           note=_("Avec ou sans dossier (les permanences anonymes comptent)."))
     return breakdown, no_shows
+def _questions(period: Period) -> QuestionPsy:
+    """Two queries: per who asks, received and answered; then the sessions held."""
+    since, until = period.moments()
+    rows = (Question.objects.exclude(aside_reason=Question.AsideReason.SPAM)
+            .values("asker").annotate(
+                received=Count("id", filter=Q(received_at__gte=since, received_at__lt=until)),
+                answered=Count("id", filter=Q(answered_at__gte=since, answered_at__lt=until)))
+            .order_by().values_list("asker", "received", "answered"))
+    received = {asker: n for asker, n, _answered in rows}
+    labels = dict(Question.Asker.choices)
+    by_asker = [Row(key, capfirst(str(labels[key])), received[key])
+                for key in Question.Asker.values if received.get(key)]
+    held = QuestionSession.objects.filter(
+        held_on__gte=period.start, held_on__lte=min(period.end, timezone.localdate()),
+        questions__answered_at__isnull=False).distinct().count()
+    return QuestionPsy(
+        received=sum(received.values()), answered=sum(n for _a, _r, n in rows),
+        sessions_held=held,
+        by_asker=Breakdown("question_asker", _("Questions reçues, par personne qui demande"),
+                           _("Qui demande"), by_asker),
+    )
 
 
 AXES = [axis.value for axis in ImpactAxis]
@@ -397,7 +433,7 @@ def _impact(period: Period, *, cases: QuerySet[Case] | None = None,
 def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
     """The association's figures for a school year (1 September – 31 August, named by its
     first year) or a calendar year, in the association's schema, in a fixed number of
-    queries (14) whatever the number of cases."""
+    queries (16) whatever the number of cases."""
     period = period_of(period_kind, year)
     counts = Case.objects.aggregate(
         new=Count("id", filter=Q(opened_on__gte=period.start, opened_on__lte=period.end)),
@@ -427,4 +463,5 @@ def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
         impact=_impact(period),
         dropin_hours=dropin_hours,
         dropin_no_shows=dropin_no_shows,
+        questions=_questions(period),
     )

@@ -6,11 +6,14 @@ are printed at the end and documented in the README.
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
@@ -138,6 +141,7 @@ class Command(BaseCommand):
         for label, url, email in lines:
             self.stdout.write(f"  {label:<45} {email:<34} {url}")
         self.fill_activity()
+        self.fill_questions()
         self.publish(network)
 
     def publish(self, network: Network) -> None:
@@ -158,6 +162,31 @@ class Command(BaseCommand):
                 association_contribute_task(association.schema_name)
         network_publish(network)
         self.stdout.write(_("Indicateurs du réseau publiés."))
+
+    def fill_questions(self) -> None:
+        """Question Psy: a year of questions and weekly sessions in each demo association
+        that has none yet; the large one has its public form open."""
+        from relier_platform.demo.questions import generate_questions
+        from tracking.models import Question
+
+        for seed, (slug, name, _roles) in enumerate(ASSOCIATIONS):
+            schema_name = Association.objects.get(slug=slug).schema_name
+            staff: dict[str, list[int]] = {}
+            for membership in member_list(schema_name=schema_name):
+                staff.setdefault(membership.role, []).append(membership.user_id)
+            with schema_context(schema_name), transaction.atomic():
+                if Question.objects.exists():
+                    continue
+                counts = generate_questions(
+                    rng=random.Random(seed),  # noqa: S311 — invented demo data
+                    start=timezone.localdate() - timedelta(days=364),
+                    count=ACTIVITY[slug][0] // 4, answerers=staff.get(Role.PSYCHOLOGIST, []),
+                    moderators=staff.get(Role.COORDINATOR, []) + staff.get(Role.ADMIN, []),
+                    form_open=slug == "liens")
+            self.stdout.write(_("%(name)s — Question Psy : %(questions)s questions, "
+                                "%(sessions)s séances.") % {
+                "name": name, "questions": counts["questions"],
+                "sessions": counts["question_sessions"]})
 
     def fill_activity(self) -> None:
         """A year of invented activity in each demo association that has no case yet."""
