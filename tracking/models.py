@@ -1,6 +1,6 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
+fields, workflows, privacy, imports, api, webhooks, todo). Schema: tenant (every table lives in
 each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
@@ -47,6 +47,7 @@ from tracking.interactions.models import (
 )
 from tracking.lists.models import PicklistItem, PicklistKind
 from tracking.privacy.models import RetentionPolicy
+from tracking.todo.models import DigestPreference, ReferralAcknowledgement, Task
 from tracking.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -88,6 +89,7 @@ __all__ = [
     "CustomFieldKind",
     "CustomFieldTarget",
     "DeliveryStatus",
+    "DigestPreference",
     "EncryptedCharField",
     "EncryptedTextField",
     "ExchangeGroup",
@@ -104,9 +106,11 @@ __all__ = [
     "PicklistItem",
     "PicklistKind",
     "Referral",
+    "ReferralAcknowledgement",
     "RetentionPolicy",
     "Stage",
     "StageChange",
+    "Task",
     "Transition",
     "WebhookDelivery",
     "WebhookEndpoint",
