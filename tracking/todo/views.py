@@ -17,8 +17,8 @@ from tenants.accounts import selectors as tenant_selectors
 from tracking.access import actor_of
 from tracking.forms import add_error
 from tracking.todo import selectors
-from tracking.todo.context_processors import Notices
 from tracking.todo import services as todo
+from tracking.todo.context_processors import Notices
 from tracking.todo.forms import TaskForm
 
 
