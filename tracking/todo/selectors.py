@@ -208,7 +208,9 @@ def todo_due_count(*, actor: Actor, day: date | None = None) -> int:
     """How many items are due `day` or before, in one SQL statement (plus one per source
     that only counts in Python)."""
     day = day or timezone.localdate()
-    parts, params, total = [], [], 0
+    parts: list[str] = []
+    params: list[Any] = []
+    total = 0
     for source in SOURCES:
         qs = source.due(actor, day)
         if qs is not None:

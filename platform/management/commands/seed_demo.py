@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from relier_platform.demo.activity import generate_activity
+from relier_platform.demo.todo import demo_tasks
 from tenants.accounts.selectors import member_list
 from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
 from tenants.networks.services import network_coordinator_add, network_create
@@ -176,6 +177,7 @@ class Command(BaseCommand):
                 schema_name=schema_name, cases=cases, interactions=interactions, seed=seed,
                 staff_ids_by_role=staff, departments=departments,
             )
+            demo_tasks(schema_name=schema_name, staff_ids_by_role=staff, seed=seed)
             # "label : count" keeps French right whatever the count (no plural to agree).
             self.stdout.write(_(
                 "%(name)s — dossiers : %(cases)s, échanges : %(interactions)s (notes "
