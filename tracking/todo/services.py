@@ -6,6 +6,7 @@ Every change of someone's items drops their cached notice count after the commit
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -226,3 +227,22 @@ def digests_send(*, schema_name: str, day: date | None = None) -> int:
             continue
         sent += 1
     return sent
+
+
+# --- Erasure of a young person's data (tracking/privacy) ---------------------------------
+
+def tasks_scrub(*, case: Case, strings: list[str], replacement: str) -> int:
+    """Titles are free text: on the erasure of a case, the title of every task linked to it
+    and of any task that mentions one of its personal strings (first name, code …) is
+    replaced. The tasks stay (with their dates, who and when). Returns how many changed."""
+    pattern = (re.compile("|".join(re.escape(s) for s in strings), re.IGNORECASE)
+               if strings else None)
+    touched = 0
+    # Titles are encrypted: read in Python, not searched in SQL.
+    for task in Task.objects.select_for_update().only("id", "title", "case_id").order_by("pk"):
+        mentions = pattern is not None and pattern.search(task.title) is not None
+        if (task.case_id == case.pk or mentions) and task.title != replacement:
+            task.title = replacement
+            task.save(update_fields=["title"])
+            touched += 1
+    return touched
