@@ -1,6 +1,8 @@
 """Template context: the notice counter of the navigation, computed only when a page's
 navigation shows it (base.html), never for the API or pages without it; cached a minute
-per person (tracking/todo/selectors.py), dropped when their items change."""
+per person (tracking/todo/selectors.py), dropped when their tasks or referral
+acknowledgements change. Items that come and go with other rooms' writes (a case moved to
+another stage, a referral received) show within that minute."""
 
 from __future__ import annotations
 
