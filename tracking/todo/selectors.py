@@ -250,10 +250,12 @@ def todo_count_keys(user_ids: Iterable[int]) -> list[str]:
 
 # --- Tasks a person gave, and recently done ------------------------------------------------
 
-def tasks_given(*, actor: Actor) -> QuerySet[Task]:
+def tasks_given(*, actor: Actor, day: date | None = None, limit: int = 50) -> list[TodoItem]:
     """Open tasks the person gave to someone else (they may cancel them)."""
+    day = day or timezone.localdate()
     qs = _open(Task.objects.filter(created_by_id=actor.id)).exclude(assignee_id=actor.id)
-    return _with_case_access(qs, actor).order_by("due_on", "id")
+    return [_task_item(task, day)
+            for task in _with_case_access(qs, actor).order_by("due_on", "id")[:limit]]
 
 
 def tasks_recently_done(*, actor: Actor, day: date | None = None) -> list[TodoItem]:

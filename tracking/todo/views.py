@@ -49,8 +49,7 @@ def todo_page(request: HttpRequest) -> HttpResponse:
         "due": [item for item in items if item.due_on <= today],
         "upcoming": [item for item in items if item.due_on > today],
         "done": selectors.tasks_recently_done(actor=actor, day=today),
-        "given": [selectors.task_item_get(actor=actor, task=task, day=today)
-                  for task in selectors.tasks_given(actor=actor)[:50]],
+        "given": selectors.tasks_given(actor=actor, day=today),
         "form": form, "daily_digest": selectors.digest_wanted(user_id=actor.id),
         "today": today,
     }, status=400 if form.errors else 200)

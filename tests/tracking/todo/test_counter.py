@@ -94,3 +94,31 @@ def test_pages_without_the_navigation_and_the_api_never_count(world: World) -> N
             response = getattr(client, method)(path)
         assert response.status_code in (200, 302), path
         assert _counter_queries(captured) == [], path
+
+
+def test_the_list_page_takes_the_same_queries_however_many_items(
+    world: World, django_assert_max_num_queries: Any,
+) -> None:
+    coordinator = world.acme_members["coordinator"]
+    client = signed_in(coordinator, world.acme)
+
+    def more(count: int) -> None:
+        with schema_context("a_acme"):
+            for _ in range(count):
+                case = make_case(world.acme, world.acme_members["admin"], staff=[coordinator])
+                Case.objects.filter(pk=case.pk).update(
+                    stage_entered_at=timezone.now() - timedelta(days=5))
+                for giver, to in (("admin", coordinator), ("coordinator",
+                                                           world.acme_members["listener"])):
+                    task_create(actor=actor(world.acme_members[giver], giver), data=TaskData(
+                        title="Une tâche", due_on=timezone.localdate(), assignee_id=to.pk,
+                        case_code=case.code))
+
+    more(1)
+    client.get("/taches/")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/taches/").status_code == 200
+    more(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get("/taches/")
+    assert response.content.decode().count('data-testid="todo-item"') == 9 * 3
