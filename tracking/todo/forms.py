@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tracking.forms import DateInput
 from tracking.todo.models import TITLE_MAX
 
 
@@ -16,7 +17,7 @@ class TaskForm(forms.Form):
         help_text=_("Sans le nom du jeune : liez plutôt son dossier par son numéro."),
         error_messages={"required": _("Donnez un intitulé à la tâche.")})
     due_on = forms.DateField(
-        label=_("Échéance"), widget=forms.DateInput(attrs={"type": "date"}),
+        label=_("Échéance"), widget=DateInput(),
         error_messages={"required": _("Indiquez une date d'échéance valide."),
                         "invalid": _("Indiquez une date d'échéance valide.")})
     assignee = forms.TypedChoiceField(

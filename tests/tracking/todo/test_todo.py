@@ -277,3 +277,8 @@ def test_a_case_code_the_giver_cannot_read_is_refused(world: World) -> None:
         response.content.decode())
     with schema_context("a_acme"):
         assert not Task.objects.exists()
+
+
+def test_the_form_offers_today_in_the_date_field_s_own_format(world: World) -> None:
+    body = signed_in(world.acme_members["listener"], world.acme).get("/taches/").content.decode()
+    assert f'type="date" name="due_on" value="{timezone.localdate().isoformat()}"' in body
