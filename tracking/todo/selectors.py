@@ -189,8 +189,15 @@ SOURCES: list[Source] = [
     Source("follow_ups", follow_up_items, _follow_ups_due),
     Source("referrals", referral_items, _referrals_due),
     Source("tasks", task_items, _tasks_due),
-    # Drop-in hours of the day (tracking/dropin) join here, e.g.
-    # Source("dropin", dropin_items, due=lambda actor, day: None, count=dropin_count).
+    # Drop-in hours of the day (tracking/dropin) join here, e.g. with
+    # `from tracking.dropin.selectors import slots_of_day`:
+    #   def dropin_items(actor, day):  # the slot's time and kind; never who booked it
+    #       return [TodoItem(kind=Kind.DROPIN, due_on=day, overdue=False, url="/permanences/",
+    #                        label=...) for slot in slots_of_day(actor.user, day)]
+    #   Source("dropin", dropin_items, due=lambda actor, day: None,
+    #          count=lambda actor, day: len(slots_of_day(actor.user, day)))
+    # (or `due=` a queryset of the day's slots, to stay in the counter's one query). The
+    # digest already has its line (services._digest_lines, Kind.DROPIN).
 ]
 
 
