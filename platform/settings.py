@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.tenancy.context_processors.workspace",
                 "billing.context_processors.billing",
+                "tracking.todo.context_processors.todo",
             ],
         },
     }
@@ -200,6 +201,9 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook deliveries whose retry was lost (tracking/webhooks/tasks.py).
     "webhook-deliveries-sweep": {"task": "tracking.webhook_deliveries_sweep_all_task",
                                  "schedule": 5 * 60},
+    # Each person's digest of the day's to-do list (tracking/todo/tasks.py).
+    "todo-digests": {"task": "tracking.todo_digests_all_task",
+                     "schedule": crontab(hour=7, minute=0)},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",

@@ -1,7 +1,7 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks, dropin, questions). Schema: tenant
-(every table lives in each association's own schema)."""
+fields, workflows, privacy, imports, api, webhooks, dropin, questions, todo). Schema:
+tenant (every table lives in each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
@@ -57,6 +57,7 @@ from tracking.interactions.models import (
 from tracking.lists.models import PicklistItem, PicklistKind
 from tracking.privacy.models import RetentionPolicy
 from tracking.questions.models import Question, QuestionSession, QuestionSettings
+from tracking.todo.models import DigestPreference, ReferralAcknowledgement, Task
 from tracking.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -100,6 +101,7 @@ __all__ = [
     "CustomFieldKind",
     "CustomFieldTarget",
     "DeliveryStatus",
+    "DigestPreference",
     "DropinBooking",
     "DropinCancellation",
     "DropinMode",
@@ -124,9 +126,11 @@ __all__ = [
     "QuestionSession",
     "QuestionSettings",
     "Referral",
+    "ReferralAcknowledgement",
     "RetentionPolicy",
     "Stage",
     "StageChange",
+    "Task",
     "Transition",
     "WebhookDelivery",
     "WebhookEndpoint",

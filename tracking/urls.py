@@ -20,6 +20,7 @@ urlpatterns = [
         "tracking.webhooks.urls",
         "tracking.dropin.urls",
         "tracking.questions.urls",
+        "tracking.todo.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

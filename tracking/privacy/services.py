@@ -51,8 +51,10 @@ from tracking.models import (
     OverdueReminder,
     Referral,
     StageChange,
+    Task,
 )
 from tracking.permissions import CHANGE_CASE, Actor, Capability
+from tracking.todo import services as todo
 
 EXPORT_FORMAT = "relier.acces-donnees"
 ANONYMISED_EVENT = "anonymised"
@@ -245,6 +247,10 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
         } for s in ImpactAssessment.objects.filter(case=case).select_related("assessed_by")],
         "signalement": _referral_part(case),
         "permanences": case_bookings_export(case),
+        # Tasks the team gave one another about the case: their titles may speak of them.
+        "taches": [{"intitule": t.title, "echeance": _iso(t.due_on), "faite": t.done_at
+                    is not None, "annulee": t.cancelled_at is not None}
+                   for t in Task.objects.filter(case=case).order_by("due_on", "id")],
         "historique": _history_part(case),
         "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.
@@ -457,6 +463,8 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     link_count = links.count()
     links.delete()  # counted in the caller's audit entry
     imports = _scrub_imports(strings)
+    # Task titles are free text (tracking/todo): scrubbed like import reports.
+    todo.tasks_scrub(case=locked, strings=strings, replacement=ERASED)
     _anonymise_history(locked, old_code)
     now = timezone.now()
     locked.code = _anonymous_code(locked)

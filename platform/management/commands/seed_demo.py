@@ -19,6 +19,7 @@ from django_tenants.utils import schema_context
 
 from relier_platform.demo.activity import generate_activity
 from relier_platform.demo.dropin import generate_dropin
+from relier_platform.demo.todo import demo_tasks
 from tenants.accounts.selectors import member_list
 from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
 from tenants.networks.services import network_coordinator_add, network_create
@@ -209,6 +210,7 @@ class Command(BaseCommand):
             # Drop-in hours; the public booking page opened in the largest association.
             generate_dropin(schema_name=schema_name, staff_ids_by_role=staff, seed=seed,
                             public_booking=slug == "liens")
+            demo_tasks(schema_name=schema_name, staff_ids_by_role=staff, seed=seed)
             # "label : count" keeps French right whatever the count (no plural to agree).
             self.stdout.write(_(
                 "%(name)s — dossiers : %(cases)s, échanges : %(interactions)s (notes "

@@ -159,6 +159,8 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         ("tracking_webhookendpoint", "secret"),
         # Question Psy: the moderators (admins among them) read the questions as asked.
         ("tracking_question", "original_text"), ("tracking_question", "nickname"),
+        # Tasks the team gives one another (tracking/todo): work notes of the team.
+        ("tracking_task", "title"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
