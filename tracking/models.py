@@ -1,6 +1,6 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
+fields, workflows, privacy, imports, api, webhooks, documents). Schema: tenant (every table lives in
 each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
@@ -21,6 +21,7 @@ from tracking.cases.models import (
     Referral,
 )
 from tracking.columns import EncryptedCharField, EncryptedTextField
+from tracking.documents.models import CaseDocument, DocumentBlob
 from tracking.fields.models import (
     CHOICE_KINDS,
     TEXT_KINDS,
@@ -75,6 +76,7 @@ __all__ = [
     "Case",
     "CaseCodeCounter",
     "CaseContact",
+    "CaseDocument",
     "CaseEvent",
     "CaseLink",
     "CaseRole",
@@ -88,6 +90,7 @@ __all__ = [
     "CustomFieldKind",
     "CustomFieldTarget",
     "DeliveryStatus",
+    "DocumentBlob",
     "EncryptedCharField",
     "EncryptedTextField",
     "ExchangeGroup",

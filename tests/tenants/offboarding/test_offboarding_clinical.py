@@ -157,6 +157,8 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         # The webhooks' signing secret: its admins saw it when they made the endpoint; in
         # the closing export it lets them check deliveries they kept.
         ("tracking_webhookendpoint", "secret"),
+        # A document's file name (the bytes are not a column: tracking.documents.storage).
+        ("tracking_casedocument", "file_name"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
