@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import io
 
+from relier_platform.demo.rows import Team
 from tenants.models import User
 from tracking.documents.services import document_upload
 from tracking.models import Case
 from tracking.permissions import Actor
 
-from relier_platform.demo.rows import Team
-
 # A one-page PDF saying "Attestation de suivi (démonstration)" — invented, no real person.
 ATTESTATION = b"""%PDF-1.4
 1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj
 2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj
-3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj
+3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R
+/Resources<</Font<</F1 5 0 R>>>>>>endobj
 4 0 obj<</Length 66>>stream
 BT /F1 18 Tf 72 760 Td (Attestation de suivi - demonstration) Tj ET
 endstream endobj
@@ -38,10 +38,10 @@ def make_documents(team: Team) -> int:
     """Two documents on the latest open case, and a clinical one by its psychologist on
     the latest case that has one. Returns how many were stored."""
     made = 0
-    admin_id = (team.admins or team.coordinators or [None])[0]
+    role, staff = ("admin", team.admins) if team.admins else ("coordinator", team.coordinators)
     case = Case.objects.filter(closed_on__isnull=True).order_by("-opened_on", "-pk").first()
-    if admin_id is not None and case is not None:
-        admin = Actor(user=User.objects.get(pk=admin_id), role="admin")
+    if staff and case is not None:
+        admin = Actor(user=User.objects.get(pk=staff[0]), role=role)
         for data, name in ((ATTESTATION, "attestation-de-suivi.pdf"),
                            (MEETING, "compte-rendu-equipe-educative.txt")):
             document_upload(actor=admin, case=case, upload=io.BytesIO(data), file_name=name)
@@ -49,11 +49,11 @@ def make_documents(team: Team) -> int:
     followed = Case.objects.filter(closed_on__isnull=True,
                                    assigned_staff__in=team.psychologists)
     followed_case = followed.order_by("-opened_on", "-pk").first()
-    if followed_case is not None:
-        psychologist_id = followed_case.assigned_staff.filter(
-            pk__in=team.psychologists).values_list("pk", flat=True).first()
-        psychologist = Actor(user=User.objects.get(pk=psychologist_id), role="psychologist")
-        document_upload(actor=psychologist, case=followed_case,
+    if followed_case is None:
+        return made
+    user = followed_case.assigned_staff.filter(pk__in=team.psychologists).order_by("pk").first()
+    if user is not None:
+        document_upload(actor=Actor(user=user, role="psychologist"), case=followed_case,
                         upload=io.BytesIO(ASSESSMENT), file_name="bilan-psychologique.txt",
                         clinical=True)
         made += 1

@@ -14,7 +14,7 @@ class SchemaS3Storage(S3Storage):
 
     transactional = False
 
-    @property  # type: ignore[override]
+    @property
     def location(self) -> str:
         return f"{tenant_schema()}/"
 

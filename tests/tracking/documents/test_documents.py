@@ -12,6 +12,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django_tenants.utils import schema_context
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tenants.keys.fields import keyring
 from tenants.models import User
@@ -73,6 +75,16 @@ def test_allowed_kinds_are_read_from_the_bytes(data: bytes, expected: content.Ki
 ])
 def test_other_kinds_are_refused(data: bytes) -> None:
     assert content.detect(data) is None
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.binary(max_size=512) | st.builds(lambda head, tail: head + tail,
+                                           st.sampled_from([b"PK\x03\x04", b"%PDF-",
+                                                            b"\xff\xd8\xff", PNG[:8]]),
+                                           st.binary(max_size=256)))
+def test_any_bytes_get_an_answer_never_an_error(data: bytes) -> None:
+    kind = content.detect(data)
+    assert kind is None or kind in content.KINDS
 
 
 def test_the_downloaded_name_ends_as_what_the_bytes_are() -> None:

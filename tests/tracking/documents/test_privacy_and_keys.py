@@ -165,3 +165,17 @@ def test_a_blob_no_key_opens_stops_its_schema(world: World) -> None:
         ("tracking_casedocument", document.pk, "blob")]
     with schema_context("a_acme"):
         assert bytes(DocumentBlob.objects.get(name=document.blob_name).content) == foreign
+
+
+def test_the_retentions_anonymisation_destroys_the_documents_too(world: World) -> None:
+    from django.db import transaction
+    from django.utils import timezone
+
+    from tracking.privacy.retention import case_anonymise_for_retention
+
+    case, _documents = _case_with_documents(world)
+    with schema_context(world.acme.schema_name), transaction.atomic():
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        counts = case_anonymise_for_retention(case=locked, now=timezone.now())
+    assert counts["documents_destroyed"] == 2
+    assert stored(world.acme) == (3, 0)
