@@ -47,6 +47,11 @@ def max_megabytes() -> str:
     return f"{value:.0f}" if value == int(value) else f"{value:.1f}".replace(".", ",")
 
 
+def too_big_message() -> str:
+    return (_("Le fichier dépasse la taille maximale de %(max)s Mo : rien n'a été "
+              "enregistré.") % {"max": max_megabytes()})
+
+
 def _forbidden() -> ApplicationError:
     return ApplicationError(_("Action non autorisée."), code=ErrorCode.NOT_ALLOWED)
 
@@ -67,9 +72,7 @@ def _read_limited(upload: Any) -> bytes:
     """The upload's bytes, refused beyond the limit without reading more than it."""
     limit = max_bytes()
     declared = getattr(upload, "size", None)
-    too_big = ApplicationError(
-        _("Le fichier dépasse la taille maximale de %(max)s Mo : rien n'a été enregistré.")
-        % {"max": max_megabytes()}, code=ErrorCode.VALUE_RANGE, field="file")
+    too_big = ApplicationError(too_big_message(), code=ErrorCode.VALUE_RANGE, field="file")
     if declared is not None and declared > limit:
         raise too_big
     chunks, total = [], 0

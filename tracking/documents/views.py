@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relier_platform.errors import ApplicationError
@@ -18,12 +19,22 @@ from tracking.access import actor_of, client_ip
 from tracking.cases.selectors import access_case
 from tracking.documents import selectors, services
 from tracking.documents.forms import UploadForm, WithdrawForm
+from tracking.documents.uploads import SizeLimitHandler
 from tracking.forms import add_error
 from tracking.permissions import Capability
 
 
+@csrf_exempt  # checked below, once the size-limiting upload handler is in place
 @require_http_methods(["GET", "POST"])
 def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
+    limit = SizeLimitHandler(request, services.max_bytes())
+    request.upload_handlers.insert(0, limit)
+    return _case_documents(request, case_id, limit)
+
+
+@csrf_protect
+def _case_documents(request: HttpRequest, case_id: int, limit: SizeLimitHandler,
+                    ) -> HttpResponse:
     actor = actor_of(request)
     case = access_case(actor, case_id)
     can_upload = services.can_upload(actor, case)
@@ -31,7 +42,10 @@ def case_documents(request: HttpRequest, case_id: int) -> HttpResponse:
     if request.method == "POST":
         if not can_upload:
             return redirect("case_documents", case_id=case.pk)
-        if form.is_valid():
+        if limit.exceeded:
+            form.is_valid()
+            form.add_error("file", services.too_big_message())
+        elif form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 services.document_upload(

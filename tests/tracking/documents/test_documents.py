@@ -10,6 +10,7 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadhandler import SkipFile
 from django.test import override_settings
 from django_tenants.utils import schema_context
 from hypothesis import given, settings
@@ -342,3 +343,32 @@ def test_a_withdrawal_is_recorded_and_destroys_the_bytes(world: World) -> None:
         assert AuditLog.objects.filter(action="document.withdraw", actor_id=coordinator.pk,
                                        detail__document=kept.pk).count() == 1
     assert client.get(_download(case, document)).status_code == 404
+
+
+def test_an_upload_without_the_csrf_token_is_refused(world: World) -> None:
+    case = _case(world)
+    client = signed_in(world.acme_members["psychologist"], world.acme)
+    client.handler.enforce_csrf_checks = True
+    sent = client.post(_page(case), {"file": SimpleUploadedFile("a.pdf", PDF)})
+    assert sent.status_code == 403
+    assert stored(world.acme) == (0, 0)
+
+
+@override_settings(RELIER_DOCUMENTS_MAX_BYTES=1024 * 1024)
+def test_a_file_over_the_limit_is_dropped_while_it_arrives(world: World) -> None:
+    """The upload handler keeps nothing past the limit: the page says so."""
+    from tracking.documents.uploads import SizeLimitHandler
+
+    handler = SizeLimitHandler(None, 1024)  # type: ignore[arg-type]
+    assert handler.receive_data_chunk(b"x" * 1024, 0) == b"x" * 1024
+    with pytest.raises(SkipFile):
+        handler.receive_data_chunk(b"x", 1024)
+    assert handler.exceeded
+    case = _case(world)
+    client = signed_in(world.acme_members["psychologist"], world.acme)
+    sent = client.post(_page(case), {"file": SimpleUploadedFile(
+        "gros.pdf", PDF + b"x" * 3 * 1024 * 1024), "clinical": "on"})
+    assert sent.status_code == 400
+    assert ("Le fichier dépasse la taille maximale de 1 Mo : rien n&#x27;a été enregistré."
+            in sent.content.decode())
+    assert stored(world.acme) == (0, 0)
