@@ -9,6 +9,7 @@ import base64
 import hashlib
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +34,7 @@ from tracking.documents.storage import (
     is_transactional,
 )
 from tracking.models import Case
-from tracking.permissions import Actor, Capability, case_editable_q
+from tracking.permissions import Actor, Capability, case_editable_q, case_visible_q
 
 MAX_NAME = 120
 MAX_REASON = 200
@@ -248,6 +250,38 @@ def case_documents_erase(case: Case) -> int:
                                      "destroyed_at"])
     _destroy_blobs(names)
     return len(names)
+
+
+# --- For tenants.offboarding: the closing association's exports ---------------------------
+
+
+@dataclass(frozen=True)
+class ClosureFile:
+    document: CaseDocument
+    path: str  # inside the ZIP: documents/<id>-<name>
+    data: bytes
+
+
+def closure_documents(*, clinical: bool, actor: Actor | None = None,
+                      ) -> Iterator[ClosureFile]:
+    """The kept documents of the current schema, decrypted, for a closure export: the
+    non-clinical ones (the admins' export) or the clinical ones a psychologist may take
+    away — on the cases they follow, or uploaded by them (tenants.offboarding.clinical)."""
+    kept = CaseDocument.objects.filter(destroyed_at__isnull=True, clinical=clinical)
+    if actor is not None:
+        if not actor.can(Capability.CLINICAL):
+            return
+        visible = Case.objects.filter(case_visible_q(actor)).values("pk")
+        kept = kept.filter(Q(case_id__in=visible) | Q(uploaded_by_id=actor.id))
+    storage = documents_storage()
+    for document in kept.order_by("pk").iterator(chunk_size=50):
+        with storage.open(document.blob_name) as stored:
+            data = decrypt(stored.read())
+        yield ClosureFile(document, f"documents/{document.pk}-{document.file_name}", data)
+
+
+def closure_clinical_count() -> int:
+    return CaseDocument.objects.filter(destroyed_at__isnull=True, clinical=True).count()
 
 
 # --- For tenants.keys.rotation: the blobs re-encrypted with the current key --------------
