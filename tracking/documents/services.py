@@ -215,14 +215,16 @@ def document_withdraw(*, actor: Actor, document: CaseDocument, reason: str,
 
 def export_part(case: Case) -> list[dict[str, Any]]:
     """The case's documents for its GDPR export (art. 15), made by an admin or a
-    coordinator: each kept document's bytes (base64), clinical ones only as existing —
-    as clinical notes, the person asks the psychologist — and the withdrawn ones as a
-    record."""
+    coordinator: each kept document's bytes (base64), clinical ones only as existing
+    (neither name nor content: as for clinical notes, the person asks the psychologist),
+    and the withdrawn ones as a record."""
     found = []
     storage = documents_storage()
     for document in CaseDocument.objects.filter(case=case).order_by("uploaded_at", "id"):
         entry: dict[str, Any] = {
-            "nom": document.file_name, "type": document.content_type,
+            # A clinical document's name is the psychologists' too, as its content.
+            "nom": None if document.clinical else document.file_name,
+            "type": document.content_type,
             "taille": document.size, "depose_le": document.uploaded_at.isoformat(),
             "clinique": document.clinical,
             "retire_le": document.withdrawn_at.isoformat() if document.withdrawn_at else None,

@@ -372,3 +372,25 @@ def test_a_file_over_the_limit_is_dropped_while_it_arrives(world: World) -> None
     assert ("Le fichier dépasse la taille maximale de 1 Mo : rien n&#x27;a été enregistré."
             in sent.content.decode())
     assert stored(world.acme) == (0, 0)
+
+
+def test_the_documents_page_reads_as_many_rows_in_as_many_queries(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = _case(world)
+    psychologist = world.acme_members["psychologist"]
+    client = signed_in(psychologist, world.acme)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(_page(case)).status_code == 200
+        return len(captured)
+
+    upload(world.acme, psychologist, "psychologist", case, TEXT, "un.txt")
+    queries()  # warm: the session, the host's association
+    few = queries()
+    for index in range(4):
+        upload(world.acme, psychologist, "psychologist", case, TEXT, f"doc-{index}.txt",
+               clinical=index % 2 == 0)
+    assert queries() == few

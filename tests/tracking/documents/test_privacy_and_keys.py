@@ -45,7 +45,7 @@ def test_the_export_holds_the_documents(world: World) -> None:
     assert [(d["nom"], d["type"], d["taille"], d["clinique"], d["retire_le"] is not None)
             for d in parts] == [
         ("bilan-Sami.txt", "text/plain; charset=utf-8", len(SECRET_TEXT), False, False),
-        ("evaluation-psy.pdf", "application/pdf", len(PDF), True, False),
+        (None, "application/pdf", len(PDF), True, False),
         ("erreur.txt", "text/plain; charset=utf-8", len(TEXT), False, True),
     ]
     assert base64.b64decode(parts[0]["contenu_base64"]) == SECRET_TEXT
@@ -67,6 +67,7 @@ def test_the_printable_export_lists_the_documents(world: World) -> None:
     page = client.get(f"/dossiers/{case.pk}/rgpd/export/").content.decode()
     assert "bilan-Sami.txt" in page
     assert "document clinique : à demander au psychologue" in page
+    assert "evaluation-psy" not in page
     raw = client.get(f"/dossiers/{case.pk}/rgpd/export.json")
     assert raw.status_code == 200
     assert base64.b64encode(SECRET_TEXT).decode() in raw.content.decode()
