@@ -91,6 +91,13 @@ def can_upload(actor: Actor, case: Case) -> bool:
                                anonymised_at__isnull=True).exists()
 
 
+def _lock_uploadable(actor: Actor, case: Case) -> bool:
+    locked = (Case.objects.select_for_update()
+              .filter(case_editable_q(actor), pk=case.pk, anonymised_at__isnull=True)
+              .values_list("pk", flat=True))
+    return bool(list(locked))
+
+
 def document_upload(*, actor: Actor, case: Case, upload: Any, file_name: str,
                     clinical: bool = False, ip_address: str | None = None) -> CaseDocument:
     """Keep a file with a case: checked (size, kind read from its bytes), encrypted,
@@ -115,9 +122,14 @@ def document_upload(*, actor: Actor, case: Case, upload: Any, file_name: str,
               "enregistré."), code=ErrorCode.NOT_ALLOWED, field="file")
     storage = documents_storage()
     blob_name = f"documents/{uuid.uuid4().hex}"
+    token = encrypt(data)
     try:
         with transaction.atomic():
-            storage.save(blob_name, ContentFile(encrypt(data)))
+            # The case row locked: an erasure running meanwhile either finished (and this
+            # upload is refused) or waits for it (and destroys this document too).
+            if not _lock_uploadable(actor, case):
+                raise _forbidden()
+            storage.save(blob_name, ContentFile(token))
             document = CaseDocument.objects.create(
                 case=case, file_name=clean_file_name(file_name, kind),
                 content_type=kind.content_type, size=len(data),

@@ -180,3 +180,16 @@ def test_the_retentions_anonymisation_destroys_the_documents_too(world: World) -
         counts = case_anonymise_for_retention(case=locked, now=timezone.now())
     assert counts["documents_destroyed"] == 2
     assert stored(world.acme) == (3, 0)
+
+
+def test_nothing_is_uploaded_on_an_erased_case(world: World) -> None:
+    from relier_platform.errors import ApplicationError
+
+    case, _documents = _case_with_documents(world)
+    admin = world.acme_members["admin"]
+    with schema_context(world.acme.schema_name):
+        erased = case_anonymise(actor=actor(admin, "admin"), case=Case.objects.get(pk=case.pk),
+                                confirmation=case.code, confirmation_again=case.code)
+    with pytest.raises(ApplicationError, match="Action non autorisée."):
+        upload(world.acme, admin, "admin", erased, TEXT, "apres.txt")
+    assert stored(world.acme) == (3, 0)
