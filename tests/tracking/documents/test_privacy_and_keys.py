@@ -190,6 +190,6 @@ def test_nothing_is_uploaded_on_an_erased_case(world: World) -> None:
     with schema_context(world.acme.schema_name):
         erased = case_anonymise(actor=actor(admin, "admin"), case=Case.objects.get(pk=case.pk),
                                 confirmation=case.code, confirmation_again=case.code)
-    with pytest.raises(ApplicationError, match="Action non autorisée."):
+    with pytest.raises(ApplicationError, match="Action non autorisée"):
         upload(world.acme, admin, "admin", erased, TEXT, "apres.txt")
     assert stored(world.acme) == (3, 0)
