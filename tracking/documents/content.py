@@ -30,7 +30,6 @@ ODT = Kind("application/vnd.oasis.opendocument.text", "odt")
 DOCX = Kind("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx")
 TEXT = Kind("text/plain; charset=utf-8", "txt")
 KINDS = (PDF, PNG, JPEG, ODT, DOCX, TEXT)
-OTHER = Kind("application/octet-stream", "bin")
 
 
 def _zip_kind(data: bytes) -> Kind | None:
@@ -69,8 +68,3 @@ def detect(data: bytes) -> Kind | None:
     if data.startswith(b"PK\x03\x04"):
         return _zip_kind(data)
     return TEXT if _is_text(data) else None
-
-
-def kind_of(content_type: str) -> Kind:
-    """The kind stored for a document (its served content type)."""
-    return next((k for k in KINDS if k.content_type == content_type), OTHER)

@@ -62,7 +62,7 @@ def _case_documents(request: HttpRequest, case_id: int, limit: SizeLimitHandler,
         "hidden_clinical": selectors.clinical_hidden_count(actor=actor, case=case),
         "form": form, "can_upload": can_upload,
         "can_clinical": actor.can(Capability.CLINICAL),
-        "max_megabytes": services.max_megabytes(), "withdraw_form": WithdrawForm(),
+        "max_megabytes": services.max_megabytes(),
     }, status=400 if form.errors else 200)
     response["Cache-Control"] = "no-store, private"
     return response
