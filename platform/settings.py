@@ -448,6 +448,28 @@ RELIER_WEBHOOKS_RETRY_SECONDS = env.float("RELIER_WEBHOOKS_RETRY_SECONDS", defau
 RELIER_WEBHOOKS_MAX_ATTEMPTS = env.int("RELIER_WEBHOOKS_MAX_ATTEMPTS", default=8)
 RELIER_WEBHOOKS_DISABLE_AFTER = env.int("RELIER_WEBHOOKS_DISABLE_AFTER", default=5)
 
+# Documents on a case (tracking/documents/): the largest file accepted, and where their
+# encrypted bytes are kept — "database" (default: a table of each association's schema) or
+# "s3" (an S3-compatible store; every object key starts with the association's schema).
+RELIER_DOCUMENTS_MAX_BYTES = env.int("RELIER_DOCUMENTS_MAX_BYTES", default=10 * 1024 * 1024)
+_documents_storage = env.str("RELIER_DOCUMENTS_STORAGE", default="database")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": {"BACKEND": "tracking.documents.storage.DatabaseStorage"}
+    if _documents_storage != "s3" else {
+        "BACKEND": "tracking.documents.s3.SchemaS3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("RELIER_DOCUMENTS_S3_BUCKET", default=""),
+            "endpoint_url": env.str("RELIER_DOCUMENTS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("RELIER_DOCUMENTS_S3_REGION", default="") or None,
+            "access_key": env.str("RELIER_DOCUMENTS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("RELIER_DOCUMENTS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None, "querystring_auth": True, "file_overwrite": True,
+        },
+    },
+}
+
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_WEBHOOK_TOLERANCE = env.int("STRIPE_WEBHOOK_TOLERANCE", default=300)

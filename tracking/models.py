@@ -1,7 +1,7 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks, dropin, questions, todo). Schema:
-tenant (every table lives in each association's own schema)."""
+fields, workflows, privacy, imports, api, webhooks, dropin, questions, todo, documents).
+Schema: tenant (every table lives in each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
@@ -21,6 +21,7 @@ from tracking.cases.models import (
     Referral,
 )
 from tracking.columns import EncryptedCharField, EncryptedTextField
+from tracking.documents.models import CaseDocument, DocumentBlob
 from tracking.dropin.models import (
     BookingSource,
     BookingStatus,
@@ -88,6 +89,7 @@ __all__ = [
     "Case",
     "CaseCodeCounter",
     "CaseContact",
+    "CaseDocument",
     "CaseEvent",
     "CaseLink",
     "CaseRole",
@@ -102,6 +104,7 @@ __all__ = [
     "CustomFieldTarget",
     "DeliveryStatus",
     "DigestPreference",
+    "DocumentBlob",
     "DropinBooking",
     "DropinCancellation",
     "DropinMode",

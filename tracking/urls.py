@@ -21,6 +21,7 @@ urlpatterns = [
         "tracking.dropin.urls",
         "tracking.questions.urls",
         "tracking.todo.urls",
+        "tracking.documents.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

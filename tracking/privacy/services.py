@@ -12,10 +12,11 @@ Erasure: `case_anonymise` keeps the case row as an anonymous statistical record 
 year, gender, département, list codes, dates, scores, consents, attendance, the links to
 its exchanges — so that every published network figure can be recomputed identically,
 and replaces everything that could recognise the young person, including in history
-(case events, stage-change comments, import reports). Audit entries never hold personal
-data in the first place (they name records by id), so the append-only audit log is left
-untouched; the stage history's append-only trigger allows exactly one exception, the
-blanking of this case's comments inside this transaction (migration 0009).
+(case events, stage-change comments, import reports); the case's documents are destroyed
+(their bytes gone from the store, their names blanked: tracking.documents). Audit entries
+never hold personal data in the first place (they name records by id), so the append-only
+audit log is left untouched; the stage history's append-only trigger allows exactly one
+exception, the blanking of this case's comments inside this transaction (migration 0009).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
+from tracking.documents import services as documents
 from tracking.dropin.selectors import case_bookings_export
 from tracking.dropin.services import case_bookings_erase
 from tracking.fields import services as custom_fields
@@ -41,6 +43,7 @@ from tracking.models import (
     AuditLog,
     Case,
     CaseContact,
+    CaseDocument,
     CaseEvent,
     CaseLink,
     Contact,
@@ -251,6 +254,7 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
         "taches": [{"intitule": t.title, "echeance": _iso(t.due_on), "faite": t.done_at
                     is not None, "annulee": t.cancelled_at is not None}
                    for t in Task.objects.filter(case=case).order_by("due_on", "id")],
+        "documents": documents.export_part(case),
         "historique": _history_part(case),
         "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.
@@ -285,6 +289,7 @@ def erasure_preview(case: Case) -> dict[str, int]:
             .values("interaction_id")).count(),
         "links": CaseLink.objects.filter(Q(from_case=case) | Q(to_case=case)).count(),
         "events": CaseEvent.objects.filter(case=case).count(),
+        "documents": CaseDocument.objects.filter(case=case, destroyed_at__isnull=True).count(),
     }
 
 
@@ -465,6 +470,7 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     imports = _scrub_imports(strings)
     # Task titles are free text (tracking/todo): scrubbed like import reports.
     todo.tasks_scrub(case=locked, strings=strings, replacement=ERASED)
+    documents_destroyed = documents.case_documents_erase(locked)
     _anonymise_history(locked, old_code)
     now = timezone.now()
     locked.code = _anonymous_code(locked)
@@ -479,4 +485,5 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     CaseEvent.objects.create(case=locked, actor_id=actor_id, kind=ANONYMISED_EVENT, detail={})
     return {"contacts": len(own), "shared_contacts_unlinked": len(shared_ids),
             "interactions": interactions, "shared_interactions": shared_interactions,
-            "links_removed": link_count, "import_runs": imports}
+            "links_removed": link_count, "import_runs": imports,
+            "documents_destroyed": documents_destroyed}
