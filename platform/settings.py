@@ -127,6 +127,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.tenancy.context_processors.workspace",
                 "billing.context_processors.billing",
+                "tracking.handovers.context.handovers",
             ],
         },
     }
@@ -200,6 +201,10 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook deliveries whose retry was lost (tracking/webhooks/tasks.py).
     "webhook-deliveries-sweep": {"task": "tracking.webhook_deliveries_sweep_all_task",
                                  "schedule": 5 * 60},
+    # Hand-overs nobody decided within 30 days: their summary destroyed
+    # (tracking/handovers/tasks.py).
+    "handovers-expire": {"task": "tracking.handovers_expire_task",
+                         "schedule": crontab(hour=3, minute=25)},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",

@@ -1,6 +1,6 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
+fields, workflows, privacy, imports, api, webhooks, handovers). Schema: tenant (every table lives in
 each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
@@ -36,6 +36,7 @@ from tracking.groups.models import (
     GroupFacilitation,
     GroupSession,
 )
+from tracking.handovers.models import ConsentMethod, HandoverDirection, HandoverRecord
 from tracking.imports.models import ImportRun
 from tracking.interactions.models import (
     CaseContact,
@@ -82,6 +83,7 @@ __all__ = [
     "Channel",
     "Consent",
     "ConsentGiver",
+    "ConsentMethod",
     "Contact",
     "ContactKind",
     "CustomField",
@@ -94,6 +96,8 @@ __all__ = [
     "Gender",
     "GroupFacilitation",
     "GroupSession",
+    "HandoverDirection",
+    "HandoverRecord",
     "IdempotentRequest",
     "ImpactAssessment",
     "ImpactAxis",

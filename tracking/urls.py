@@ -18,6 +18,7 @@ urlpatterns = [
         "tracking.privacy.urls",
         "tracking.api.urls",
         "tracking.webhooks.urls",
+        "tracking.handovers.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

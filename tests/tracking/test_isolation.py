@@ -32,7 +32,8 @@ def _concrete(route: str, case_id: int) -> str:
     return "/" + (route.replace("<int:case_id>", str(case_id))
                   .replace("<int:partner_id>", "1").replace("<int:group_id>", "1")
                   .replace("<int:session_id>", "1").replace("<int:key_id>", "1")
-                  .replace("<int:endpoint_id>", "1"))
+                  .replace("<int:endpoint_id>", "1")
+                  .replace("<int:handover_id>", "1"))
 
 
 ROUTES = _patterns(tracking_urls.urlpatterns)  # type: ignore[arg-type]
