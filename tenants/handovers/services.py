@@ -60,6 +60,20 @@ def handover_open(*, actor: User, sender: Association, receiver: Association,
     return handover
 
 
+def handovers_withdraw_for_case(*, sender_schema: str, sender_case_id: int) -> int:
+    """The sender's case is erased (tracking.privacy): its hand-overs still waiting are
+    withdrawn, their summaries destroyed. Returns how many."""
+    pending = (Handover.objects.select_for_update(of=("self",))
+               .filter(sender__schema_name=sender_schema, sender_case_id=sender_case_id,
+                       status=HandoverStatus.PENDING)
+               .select_related("receiver"))
+    count = 0
+    for handover in pending:
+        handover_close(handover=handover, status=HandoverStatus.WITHDRAWN, actor=None)
+        count += 1
+    return count
+
+
 def handover_content(handover: Handover) -> dict[str, Any]:
     """The summary, opened with the receiver's key (callers run for the receiver)."""
     return crypto.summary_open(handover.receiver, handover.summary)

@@ -185,3 +185,19 @@ def test_a_hand_over_nobody_decides_expires_at_night(world: World, network: obje
 def test_the_expiry_task_runs_in_public_only(world: World) -> None:
     with schema_context("a_acme"), pytest.raises(RuntimeError):
         handovers_expire_task()
+
+
+def test_erasing_the_case_withdraws_its_waiting_hand_over_and_blanks_its_record(
+        world: World, network: object, case: Case) -> None:
+    from tracking.privacy.services import case_anonymise
+
+    send(world, case)
+    with schema_context("a_acme"):
+        case_anonymise(actor=actor(world.acme_members["admin"], "admin"), case=case,
+                       confirmation=case.code, confirmation_again=case.code)
+        record = HandoverRecord.objects.get()
+        assert (record.first_name, record.summary, record.situation_types,
+                record.birth_year) == ("", "", [], None)
+    handover = Handover.objects.get()
+    assert (handover.status, handover.summary, handover.sender_case_id) == (
+        HandoverStatus.WITHDRAWN, "", None)
