@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.tenancy import current_schema
 from tenants.handovers import selectors as public
 from tenants.handovers import services as public_services
 from tenants.models import Association, Handover, HandoverStatus
@@ -64,7 +65,7 @@ def _forbidden() -> ApplicationError:
 
 
 def _require_admin(actor: Actor, association: Association) -> None:
-    if actor.role != "admin" or connection.schema_name != association.schema_name:
+    if actor.role != "admin" or current_schema() != association.schema_name:
         raise _forbidden()
 
 
@@ -74,20 +75,22 @@ def handover_prefill(case: Case) -> HandoverDraft:
                          situation_type_ids=[i.pk for i in case.situation_types.all()])
 
 
-def _validate_consent(draft: HandoverDraft) -> None:
+def _validate_consent(draft: HandoverDraft) -> date:
+    """The day consent was given, once who, when and how are all there."""
+    given_on = draft.consent_given_on
     if (draft.consent_given_by not in ConsentGiver.values
             or draft.consent_method not in ConsentMethod.values
-            or draft.consent_given_on is None):
+            or given_on is None):
         raise ApplicationError(
             _("Le consentement à la transmission n'est pas enregistré : indiquez qui l'a "
               "donné (le jeune ou son responsable légal), à quelle date et sous quelle "
               "forme."), code=ErrorCode.CONSENT_MISSING, field="consent")
-    validation.not_future_day(draft.consent_given_on, field="consent",
-                              label=_("La date du consentement"))
+    validation.not_future_day(given_on, field="consent", label=_("La date du consentement"))
+    return given_on
 
 
-def _validate(case: Case, draft: HandoverDraft) -> list[PicklistItem]:
-    _validate_consent(draft)
+def _validate(case: Case, draft: HandoverDraft) -> tuple[list[PicklistItem], date]:
+    given_on = _validate_consent(draft)
     if not draft.summary.strip():
         raise ApplicationError(
             _("Le résumé est vide : écrivez ce que l'association qui reçoit doit savoir pour "
@@ -105,7 +108,7 @@ def _validate(case: Case, draft: HandoverDraft) -> list[PicklistItem]:
     if any(pk not in own for pk in draft.situation_type_ids):
         raise ApplicationError(_("Choisissez les types de situation parmi ceux du dossier."),
                                code=ErrorCode.PICKLIST_INVALID, field="situation_types")
-    return [own[pk] for pk in sorted(set(draft.situation_type_ids))]
+    return [own[pk] for pk in sorted(set(draft.situation_type_ids))], given_on
 
 
 def _receiver(draft: HandoverDraft) -> Association:
@@ -133,12 +136,12 @@ def handover_send(*, actor: Actor, association: Association, case: Case,
                   draft: HandoverDraft, ip_address: str | None = None) -> HandoverRecord:
     """Send the summary of `case` to another association; both halves or nothing."""
     _require_admin(actor, association)
-    items = _validate(case, draft)
+    items, given_on = _validate(case, draft)
     receiver = _receiver(draft)
     first_name, summary = draft.first_name.strip(), draft.summary.strip()
     situations = [{"label": i.label, "network_code": i.network_code} for i in items]
     consent = {"given_by": draft.consent_given_by, "method": draft.consent_method,
-               "given_on": draft.consent_given_on.isoformat()}  # type: ignore[union-attr]
+               "given_on": given_on.isoformat()}
     with transaction.atomic():
         locked = Case.objects.select_for_update().filter(pk=case.pk,
                                                          archived_at__isnull=True).first()
@@ -154,7 +157,7 @@ def handover_send(*, actor: Actor, association: Association, case: Case,
             other_association_id=receiver.pk, other_association_name=receiver.name,
             first_name=first_name, birth_year=draft.birth_year, situation_types=situations,
             summary=summary, consent_given_by=draft.consent_given_by,
-            consent_given_on=draft.consent_given_on, consent_method=draft.consent_method,
+            consent_given_on=given_on, consent_method=draft.consent_method,
             actor_id=actor.id)
         CaseEvent.objects.create(case=locked, actor_id=actor.id, kind="handover_sent",
                                  detail={"to": receiver.name})

@@ -24,7 +24,7 @@ from tracking.models import Case, ConsentGiver, ConsentMethod
 
 
 def _tenant(request: HttpRequest) -> Association:
-    return request.tenant  # type: ignore[attr-defined,no-any-return]
+    return request.tenant  # type: ignore[attr-defined]
 
 
 def _draft_from(request: HttpRequest) -> services.HandoverDraft:
