@@ -157,6 +157,8 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         # The webhooks' signing secret: its admins saw it when they made the endpoint; in
         # the closing export it lets them check deliveries they kept.
         ("tracking_webhookendpoint", "secret"),
+        # A hand-over's first name and summary: written (or received) by the admins.
+        ("tracking_handoverrecord", "first_name"), ("tracking_handoverrecord", "summary"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
