@@ -93,7 +93,9 @@ def handover_close(*, handover: Handover, status: HandoverStatus,
     handover.decided_at = timezone.now()
     handover.save(update_fields=["status", "summary", "sender_case_id", "decided_by",
                                  "decided_at"])
-    audit(f"handover.{status}", actor=actor, association=handover.receiver,
-          handover_id=handover.pk, sender_id=handover.sender_id)
+    # Withdrawing is the sender's act; accepting, refusing (and expiry) the receiver's.
+    acting = handover.sender if status == HandoverStatus.WITHDRAWN else handover.receiver
+    audit(f"handover.{status}", actor=actor, association=acting, handover_id=handover.pk,
+          sender_id=handover.sender_id, receiver_id=handover.receiver_id)
     count_forget(handover.receiver)
     return handover

@@ -17,6 +17,7 @@ from relier_platform.errors import ApplicationError
 from tenants.accounts.security import reauthentication_check
 from tenants.models import Association
 from tracking.access import admin_of, client_ip
+from tracking.audit.services import audit_record
 from tracking.cases import selectors as case_selectors
 from tracking.forms import as_date, as_int
 from tracking.handovers import selectors, services
@@ -77,9 +78,12 @@ def handover_send(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @require_GET
 def handovers(request: HttpRequest) -> HttpResponse:
-    admin_of(request)
+    actor = admin_of(request)
     association = _tenant(request)
     incoming = selectors.incoming_list(association)
+    if incoming:  # summaries of young people, opened: the read is audited, like a case's
+        audit_record(actor=actor, action="handover.read", ip_address=client_ip(request),
+                     handover_ids=[int(i.handover.pk) for i in incoming])
     return render(request, "tracking/handovers.html", {
         "incoming": incoming, "incoming_count": len(incoming),
         "sent": selectors.sent_list(association),

@@ -100,7 +100,7 @@ def test_an_admin_sends_and_the_receiver_accepts_into_a_new_case_of_its_own(
     assert (handover.status, handover.summary, handover.sender_case_id) == (
         HandoverStatus.ACCEPTED, "", None)
     assert handover.decided_by == world.beta_admin
-    assert _actions("a_beta") == ["handover.incoming", "handover.accept"]
+    assert _actions("a_beta") == ["handover.incoming", "handover.read", "handover.accept"]
     assert _actions("a_acme") == ["handover.send", "handover.accepted"]
     # The sender's case is as it was (only its event and its record were added).
     with schema_context("a_acme"):
