@@ -128,6 +128,7 @@ TEMPLATES = [
                 "tenants.tenancy.context_processors.workspace",
                 "billing.context_processors.billing",
                 "tracking.todo.context_processors.todo",
+                "tracking.handovers.context.handovers",
             ],
         },
     }
@@ -204,6 +205,10 @@ CELERY_BEAT_SCHEDULE = {
     # Each person's digest of the day's to-do list (tracking/todo/tasks.py).
     "todo-digests": {"task": "tracking.todo_digests_all_task",
                      "schedule": crontab(hour=7, minute=0)},
+    # Hand-overs nobody decided within 30 days: their summary destroyed
+    # (tracking/handovers/tasks.py).
+    "handovers-expire": {"task": "tracking.handovers_expire_task",
+                         "schedule": crontab(hour=3, minute=25)},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",

@@ -1,7 +1,7 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks, dropin, questions, todo, documents).
-Schema: tenant (every table lives in each association's own schema)."""
+fields, workflows, privacy, imports, api, webhooks, dropin, questions, todo, documents,
+handovers). Schema: tenant (every table lives in each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
@@ -46,6 +46,7 @@ from tracking.groups.models import (
     GroupFacilitation,
     GroupSession,
 )
+from tracking.handovers.models import ConsentMethod, HandoverDirection, HandoverRecord
 from tracking.imports.models import ImportRun
 from tracking.interactions.models import (
     CaseContact,
@@ -97,6 +98,7 @@ __all__ = [
     "Channel",
     "Consent",
     "ConsentGiver",
+    "ConsentMethod",
     "Contact",
     "ContactKind",
     "CustomField",
@@ -116,6 +118,8 @@ __all__ = [
     "Gender",
     "GroupFacilitation",
     "GroupSession",
+    "HandoverDirection",
+    "HandoverRecord",
     "IdempotentRequest",
     "ImpactAssessment",
     "ImpactAxis",

@@ -22,6 +22,7 @@ urlpatterns = [
         "tracking.questions.urls",
         "tracking.todo.urls",
         "tracking.documents.urls",
+        "tracking.handovers.urls",
         "tenants.networks.urls",
         "tenants.offboarding.urls",
         "onboarding.importing.urls",

@@ -41,6 +41,12 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
                                             withdrawn_at__isnull=True).count() == 3
     assert PublishedCell.objects.filter(network__name="Réseau Relier (démo)",
                                         value__gt=0).exists()
+    # One hand-over waiting for Les Liens Solidaires (made once, seeded twice above).
+    from tenants.models import Handover
+
+    (handover,) = Handover.objects.all()
+    assert (handover.sender.slug, handover.receiver.slug, handover.status) == (
+        "pas-a-pas", "liens", "pending")
     _assert_question_psy_is_seeded()
 
 

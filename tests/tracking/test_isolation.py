@@ -36,7 +36,8 @@ def _concrete(route: str, case_id: int) -> str:
                   .replace("<int:partner_id>", "1").replace("<int:group_id>", "1")
                   .replace("<int:session_id>", "1").replace("<int:key_id>", "1")
                   .replace("<int:endpoint_id>", "1").replace("<int:booking_id>", "1")
-                  .replace("<int:schedule_id>", "1").replace("<int:document_id>", "1"))
+                  .replace("<int:schedule_id>", "1").replace("<int:document_id>", "1")
+                  .replace("<int:handover_id>", "1"))
 
 
 ROUTES = _patterns(tracking_urls.urlpatterns)  # type: ignore[arg-type]

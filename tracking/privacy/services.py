@@ -32,7 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
-from relier_platform.tenancy import trigger_setting
+from relier_platform.tenancy import current_schema, trigger_setting
+from tenants.handovers.services import handovers_withdraw_for_case
 from tracking.audit.services import audit_record
 from tracking.documents import services as documents
 from tracking.dropin.selectors import case_bookings_export
@@ -48,6 +49,7 @@ from tracking.models import (
     CaseLink,
     Contact,
     CustomFieldTarget,
+    HandoverRecord,
     ImpactAssessment,
     ImportRun,
     Interaction,
@@ -471,6 +473,11 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     # Task titles are free text (tracking/todo): scrubbed like import reports.
     todo.tasks_scrub(case=locked, strings=strings, replacement=ERASED)
     documents_destroyed = documents.case_documents_erase(locked)
+    # Hand-overs (tracking.handovers): what was sent or received, blanked; one still
+    # waiting is withdrawn, its summary destroyed in public.
+    HandoverRecord.objects.filter(case=locked).update(
+        first_name="", summary="", situation_types=[], birth_year=None)
+    handovers_withdraw_for_case(sender_schema=current_schema(), sender_case_id=locked.pk)
     _anonymise_history(locked, old_code)
     now = timezone.now()
     locked.code = _anonymous_code(locked)

@@ -144,6 +144,7 @@ class Command(BaseCommand):
         self.fill_activity()
         self.fill_questions()
         self.publish(network)
+        self.handover()
 
     def publish(self, network: Network) -> None:
         """The three associations share with the demo network; its figures are published
@@ -188,6 +189,42 @@ class Command(BaseCommand):
                                 "%(sessions)s séances.") % {
                 "name": name, "questions": counts["questions"],
                 "sessions": counts["question_sessions"]})
+    def handover(self) -> None:
+        """One hand-over waiting: Pas à Pas hands a young person over to Les Liens
+        Solidaires (whose admin sees it under Transmissions). Made once: a hand-over
+        between the two, whatever became of it, is left as it is."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tenants.models import Handover
+        from tracking.handovers.services import handover_prefill, handover_send
+        from tracking.permissions import Actor
+
+        sender = Association.objects.get(slug="pas-a-pas")
+        receiver = Association.objects.get(slug="liens")
+        if Handover.objects.filter(sender=sender, receiver=receiver).exists():
+            return
+        admin = User.objects.get(email=demo_email("pas-a-pas", Role.ADMIN, 0))
+        with schema_context(sender.schema_name):
+            case = (Case.objects.filter(closed_on__isnull=True, archived_at__isnull=True,
+                                        birth_year__isnull=False)
+                    .order_by("-opened_on", "-id").first())
+            if case is None:
+                return
+            draft = handover_prefill(case)
+            draft.receiver_id = receiver.pk
+            draft.summary = (
+                "La famille déménage à Villeurbanne à la rentrée. Moqueries répétées en "
+                "classe et sur un groupe de messagerie depuis le printemps ; le jeune a "
+                "repris confiance grâce aux groupes d'échange et souhaite continuer. Les "
+                "parents sont d'accord pour être recontactés par votre équipe.")
+            draft.consent_given_by = "parent"
+            draft.consent_given_on = timezone.localdate() - timedelta(days=3)
+            draft.consent_method = "written"
+            handover_send(actor=Actor(user=admin, role=Role.ADMIN), association=sender,
+                          case=case, draft=draft)
+        self.stdout.write(_("Une transmission attend Les Liens Solidaires."))
 
     def fill_activity(self) -> None:
         """A year of invented activity in each demo association that has no case yet."""

@@ -164,6 +164,8 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         ("tracking_task", "title"),
         # A document's file name (the bytes are not a column: tracking.documents.storage).
         ("tracking_casedocument", "file_name"),
+        # A hand-over's first name and summary: written (or received) by the admins.
+        ("tracking_handoverrecord", "first_name"), ("tracking_handoverrecord", "summary"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
