@@ -38,7 +38,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tenants.models import Role
-from tracking.models import Case, DigestPreference, Referral, Task
+from tracking.dropin.selectors import slots_of_day
+from tracking.models import BookingStatus, Case, DigestPreference, DropinBooking, Referral, Task
 from tracking.permissions import Actor, case_visible_q
 
 # Who receives referrals (tracking/cases/tasks.py tells them) and acknowledges them.
@@ -185,19 +186,36 @@ def task_items(actor: Actor, day: date) -> list[TodoItem]:
     return [_task_item(task, day) for task in tasks.order_by("due_on", "id")]
 
 
+# --- Drop-in hours of the day (tracking/dropin) -------------------------------------------
+
+def _dropin_due(actor: Actor, day: date) -> QuerySet[DropinBooking]:
+    """The psychologist's booked slots of `day` not yet held nor marked absent."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return DropinBooking.objects.filter(
+        schedule__psychologist_id=actor.id, status=BookingStatus.BOOKED,
+        starts_at__gte=start, starts_at__lt=_end_of(day))
+
+
+def dropin_items(actor: Actor, day: date) -> list[TodoItem]:
+    """The slot's time and mode; never who booked it (nor the case's code)."""
+    items = []
+    for booking in slots_of_day(actor.user, day):
+        if booking.status != BookingStatus.BOOKED:
+            continue
+        at = timezone.localtime(booking.starts_at).strftime("%H:%M")
+        items.append(TodoItem(
+            kind=Kind.DROPIN, due_on=day, overdue=False, url="/permanences/",
+            label=_("Permanence à %(time)s (%(mode)s)")
+            % {"time": at, "mode": booking.get_mode_display()},
+        ))
+    return items
+
+
 SOURCES: list[Source] = [
     Source("follow_ups", follow_up_items, _follow_ups_due),
     Source("referrals", referral_items, _referrals_due),
     Source("tasks", task_items, _tasks_due),
-    # Drop-in hours of the day (tracking/dropin) join here, e.g. with
-    # `from tracking.dropin.selectors import slots_of_day`:
-    #   def dropin_items(actor, day):  # the slot's time and kind; never who booked it
-    #       return [TodoItem(kind=Kind.DROPIN, due_on=day, overdue=False, url="/permanences/",
-    #                        label=...) for slot in slots_of_day(actor.user, day)]
-    #   Source("dropin", dropin_items, due=lambda actor, day: None,
-    #          count=lambda actor, day: len(slots_of_day(actor.user, day)))
-    # (or `due=` a queryset of the day's slots, to stay in the counter's one query). The
-    # digest already has its line (services._digest_lines, Kind.DROPIN).
+    Source("dropin", dropin_items, _dropin_due),
 ]
 
 
