@@ -29,6 +29,8 @@ WRITABLE_PREFIXES = (
     "/parametres/fermeture/",
     # A referral about a young person in danger is never refused for a billing reason.
     "/signaler",
+    # Nor a family booking a drop-in slot with a psychologist.
+    "/rendez-vous",
     "/api/v1/referrals/",
 )
 

@@ -21,7 +21,9 @@ TASK_PACKAGES = [
     "relier_platform", "billing", "onboarding", "onboarding.importing",
     "tenants.accounts", "tenants.networks", "tenants.offboarding", "tenants.outbox",
     "tenants.tenancy",
-    "tracking.api", "tracking.cases", "tracking.privacy", "tracking.webhooks", "tracking.workflows",
+    "tracking.api", "tracking.cases", "tracking.handovers", "tracking.privacy", "tracking.todo",
+    "tracking.webhooks",
+    "tracking.workflows",
 ]
 app.autodiscover_tasks(TASK_PACKAGES)
 

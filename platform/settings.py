@@ -127,6 +127,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "tenants.tenancy.context_processors.workspace",
                 "billing.context_processors.billing",
+                "tracking.todo.context_processors.todo",
+                "tracking.handovers.context.handovers",
             ],
         },
     }
@@ -200,6 +202,13 @@ CELERY_BEAT_SCHEDULE = {
     # Webhook deliveries whose retry was lost (tracking/webhooks/tasks.py).
     "webhook-deliveries-sweep": {"task": "tracking.webhook_deliveries_sweep_all_task",
                                  "schedule": 5 * 60},
+    # Each person's digest of the day's to-do list (tracking/todo/tasks.py).
+    "todo-digests": {"task": "tracking.todo_digests_all_task",
+                     "schedule": crontab(hour=7, minute=0)},
+    # Hand-overs nobody decided within 30 days: their summary destroyed
+    # (tracking/handovers/tasks.py).
+    "handovers-expire": {"task": "tracking.handovers_expire_task",
+                         "schedule": crontab(hour=3, minute=25)},
     "ratelimit-purge": {"task": "tenants.ratelimit_purge_task",
                         "schedule": crontab(minute=7)},
     "export-leftovers": {"task": "tenants.export_leftovers_task",
@@ -443,6 +452,28 @@ RELIER_WEBHOOKS_ALLOW_PRIVATE = env.bool("RELIER_WEBHOOKS_ALLOW_PRIVATE", defaul
 RELIER_WEBHOOKS_RETRY_SECONDS = env.float("RELIER_WEBHOOKS_RETRY_SECONDS", default=30.0)
 RELIER_WEBHOOKS_MAX_ATTEMPTS = env.int("RELIER_WEBHOOKS_MAX_ATTEMPTS", default=8)
 RELIER_WEBHOOKS_DISABLE_AFTER = env.int("RELIER_WEBHOOKS_DISABLE_AFTER", default=5)
+
+# Documents on a case (tracking/documents/): the largest file accepted, and where their
+# encrypted bytes are kept — "database" (default: a table of each association's schema) or
+# "s3" (an S3-compatible store; every object key starts with the association's schema).
+RELIER_DOCUMENTS_MAX_BYTES = env.int("RELIER_DOCUMENTS_MAX_BYTES", default=10 * 1024 * 1024)
+_documents_storage = env.str("RELIER_DOCUMENTS_STORAGE", default="database")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "documents": {"BACKEND": "tracking.documents.storage.DatabaseStorage"}
+    if _documents_storage != "s3" else {
+        "BACKEND": "tracking.documents.s3.SchemaS3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("RELIER_DOCUMENTS_S3_BUCKET", default=""),
+            "endpoint_url": env.str("RELIER_DOCUMENTS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("RELIER_DOCUMENTS_S3_REGION", default="") or None,
+            "access_key": env.str("RELIER_DOCUMENTS_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("RELIER_DOCUMENTS_S3_SECRET_ACCESS_KEY", default="") or None,
+            "default_acl": None, "querystring_auth": True, "file_overwrite": True,
+        },
+    },
+}
 
 STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")

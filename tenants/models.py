@@ -1,9 +1,11 @@
 """Every model of the tenants app, gathered here because Django loads an app's models from
 `<app>.models`. Each lives in its room: tenancy (associations, domains, the platform's audit
 trail), accounts (people, memberships, hand-off tokens, rate counters), networks (networks,
-contributions, publications) and outbox (tasks waiting for the broker). Schema: public."""
+contributions, publications), handovers (hand-overs of a young person between two
+associations) and outbox (tasks waiting for the broker). Schema: public."""
 
 from tenants.accounts.models import HandoffToken, Membership, RateCounter, Role, User, UserManager
+from tenants.handovers.models import Handover, HandoverStatus
 from tenants.networks.models import (
     ContributionRun,
     IndicatorContribution,
@@ -23,6 +25,8 @@ __all__ = [
     "ContributionRun",
     "Domain",
     "HandoffToken",
+    "Handover",
+    "HandoverStatus",
     "IndicatorContribution",
     "Membership",
     "Network",

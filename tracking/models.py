@@ -1,7 +1,7 @@
 """Every model of case tracking, gathered here because Django loads an app's models from
 `<app>.models`; each is defined in its room (cases, interactions, groups, awareness, audit,
-fields, workflows, privacy, imports, api, webhooks). Schema: tenant (every table lives in
-each association's own schema)."""
+fields, workflows, privacy, imports, api, webhooks, dropin, questions, todo, documents,
+handovers). Schema: tenant (every table lives in each association's own schema)."""
 
 from tracking.api.models import ApiKey, ApiScope, IdempotentRequest
 from tracking.audit.models import AuditLog
@@ -21,6 +21,16 @@ from tracking.cases.models import (
     Referral,
 )
 from tracking.columns import EncryptedCharField, EncryptedTextField
+from tracking.documents.models import CaseDocument, DocumentBlob
+from tracking.dropin.models import (
+    BookingSource,
+    BookingStatus,
+    DropinBooking,
+    DropinCancellation,
+    DropinMode,
+    DropinSchedule,
+    DropinSettings,
+)
 from tracking.employment.models import EmploymentMilestone
 from tracking.fields.models import (
     CHOICE_KINDS,
@@ -37,6 +47,7 @@ from tracking.groups.models import (
     GroupFacilitation,
     GroupSession,
 )
+from tracking.handovers.models import ConsentMethod, HandoverDirection, HandoverRecord
 from tracking.imports.models import ImportRun
 from tracking.interactions.models import (
     CaseContact,
@@ -48,6 +59,8 @@ from tracking.interactions.models import (
 )
 from tracking.lists.models import PicklistItem, PicklistKind
 from tracking.privacy.models import RetentionPolicy
+from tracking.questions.models import Question, QuestionSession, QuestionSettings
+from tracking.todo.models import DigestPreference, ReferralAcknowledgement, Task
 from tracking.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -73,9 +86,12 @@ __all__ = [
     "AttendanceStatus",
     "AuditLog",
     "AwarenessSession",
+    "BookingSource",
+    "BookingStatus",
     "Case",
     "CaseCodeCounter",
     "CaseContact",
+    "CaseDocument",
     "CaseEvent",
     "CaseLink",
     "CaseRole",
@@ -83,12 +99,20 @@ __all__ = [
     "Channel",
     "Consent",
     "ConsentGiver",
+    "ConsentMethod",
     "Contact",
     "ContactKind",
     "CustomField",
     "CustomFieldKind",
     "CustomFieldTarget",
     "DeliveryStatus",
+    "DigestPreference",
+    "DocumentBlob",
+    "DropinBooking",
+    "DropinCancellation",
+    "DropinMode",
+    "DropinSchedule",
+    "DropinSettings",
     "EmploymentMilestone",
     "EncryptedCharField",
     "EncryptedTextField",
@@ -96,6 +120,8 @@ __all__ = [
     "Gender",
     "GroupFacilitation",
     "GroupSession",
+    "HandoverDirection",
+    "HandoverRecord",
     "IdempotentRequest",
     "ImpactAssessment",
     "ImpactAxis",
@@ -105,10 +131,15 @@ __all__ = [
     "Partner",
     "PicklistItem",
     "PicklistKind",
+    "Question",
+    "QuestionSession",
+    "QuestionSettings",
     "Referral",
+    "ReferralAcknowledgement",
     "RetentionPolicy",
     "Stage",
     "StageChange",
+    "Task",
     "Transition",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -50,6 +50,10 @@ class Capability(StrEnum):
     # answers for the association's data; the young person coming back is handled by an
     # admin restoring the case, which gives the team its usual access again.
     CASE_ARCHIVED_READ = "case_archived_read"
+    # Question Psy (tracking/questions/): the queue, rewording, sessions and publication;
+    # writing the answers is a psychologist's work.
+    QUESTION_MODERATE = "question_moderate"
+    QUESTION_ANSWER = "question_answer"
 
 
 C = Capability
@@ -58,15 +62,17 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
         C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
         C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
         C.FIGURES_READ, C.FIGURES_EXACT, C.EXPORT, C.AUDIT_READ, C.CASE_ARCHIVED_READ,
+        C.QUESTION_MODERATE,
     }),
     Role.COORDINATOR: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ALL, C.CASE_EDIT_ALL, C.CASE_GRANT, C.INTERACTION_LOG,
         C.PARTNER_MANAGE, C.GROUP_MANAGE, C.GROUP_VIEW_ALL, C.AWARENESS_MANAGE,
-        C.FIGURES_READ, C.FIGURES_EXACT, C.EXPORT,
+        C.FIGURES_READ, C.FIGURES_EXACT, C.EXPORT, C.QUESTION_MODERATE,
     }),
     Role.PSYCHOLOGIST: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ASSIGNED, C.CASE_EDIT_ASSIGNED, C.CLINICAL,
         C.INTERACTION_LOG, C.GROUP_VIEW_ALL, C.FIGURES_READ, C.FIGURES_EXACT,
+        C.QUESTION_MODERATE, C.QUESTION_ANSWER,
     }),
     Role.LISTENER: frozenset({
         C.CASE_CREATE, C.CASE_VIEW_ASSIGNED, C.CASE_EDIT_ASSIGNED, C.INTERACTION_LOG,

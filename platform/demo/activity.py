@@ -40,6 +40,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from relier_platform.demo.cases import CaseMaker
+from relier_platform.demo.documents import make_documents
 from relier_platform.demo.employment import make_milestones
 from relier_platform.demo.rows import (
     CHUNK,
@@ -426,12 +427,13 @@ def generate_activity(
                            departments=departments or DEFAULT_DEPARTMENTS)
         _place_in_workflow()
         _demo_custom_fields()
+        documents = make_documents(team)
     keys = ("partners", "cases", "assigned_staff", "case_events", "case_links", "consents",
             "contacts", "case_contacts", "interactions", "interaction_cases",
             "interaction_contacts", "clinical_notes", "groups", "group_facilitators",
             "group_sessions", "attendances", "awareness_sessions", "assessments",
             "employment_milestones")
-    return {key: counts.get(key, 0) for key in keys}
+    return {**{key: counts.get(key, 0) for key in keys}, "documents": documents}
 
 
 DEMO_FIELDS: list[dict[str, Any]] = [

@@ -9,6 +9,13 @@ nothing and an interrupted run resumes where it stopped (each schema finished is
 committed). A value that no known key opens stops its schema: every such value is reported
 (schema, table, row, column), the transaction is rolled back, nothing in that schema
 changes; the other schemas go on.
+
+Documents kept with cases (tracking.documents) are Fernet tokens behind the documents
+storage, not columns: they are re-encrypted the same way, one at a time, in the same
+schema transaction (`document_blobs_rotate`); an unreadable one is reported as table
+`tracking_casedocument`, column `blob`, and stops its schema like an unreadable value. In
+an S3-compatible store the rewritten objects are not rolled back with the schema — they
+are under the primary key, which still opens them.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from django_tenants.utils import get_public_schema_name, schema_context, schema_
 from tenants.keys.fields import EncryptedTable, encrypted_tables, keyring, primary
 from tenants.models import Association
 from tenants.tenancy.services import audit
+from tracking.documents.services import document_blobs_rotate
 
 DEFAULT_BATCH = 500
 MAX_REPORTED = 50  # unreadable values listed per schema (the count is always exact)
@@ -149,6 +157,24 @@ def _rotate_table(result: SchemaRotation, table: EncryptedTable, *, batch: int,
             last = rows[-1][0]
 
 
+def _has_documents(schema: str) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+                       "AND table_name = 'tracking_casedocument'", [schema])
+        return cursor.fetchone() is not None
+
+
+def _rotate_documents(result: SchemaRotation, *, write: bool) -> None:
+    blobs = document_blobs_rotate(write=write and not result.unreadable_count)
+    result.rewritten += blobs.rewritten
+    result.current += blobs.current
+    for pk in blobs.unreadable or []:
+        result.unreadable_count += 1
+        if len(result.unreadable) < MAX_REPORTED:
+            result.unreadable.append(Unreadable(result.schema, "tracking_casedocument", pk,
+                                                "blob"))
+
+
 def rotate_schema(schema: str, *, batch: int = DEFAULT_BATCH,
                   write: bool = True) -> SchemaRotation:
     """Re-encrypt one schema's values, all or nothing (see the module's docstring)."""
@@ -156,8 +182,11 @@ def rotate_schema(schema: str, *, batch: int = DEFAULT_BATCH,
     tenant = schema != get_public_schema_name()
     try:
         with schema_context(schema), transaction.atomic():
-            for table in _existing_tables(schema, encrypted_tables(tenant=tenant)):
+            existing = _existing_tables(schema, encrypted_tables(tenant=tenant))
+            for table in existing:
                 _rotate_table(result, table, batch=batch, write=write)
+            if tenant and _has_documents(schema):
+                _rotate_documents(result, write=write)
             if result.unreadable_count or not write:
                 raise _RefusedError
     except _RefusedError:

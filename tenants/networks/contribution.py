@@ -25,10 +25,12 @@ from tracking.models import (
     AwarenessSession,
     Case,
     Consent,
+    DropinBooking,
     EmploymentMilestone,
     GroupSession,
     Interaction,
     PicklistItem,
+    Question,
 )
 from tracking.school_year import age_bracket
 
@@ -181,6 +183,19 @@ def _awareness(out: _Collector, period: Period) -> None:
                     sums[audience] or 0)
 
 
+def _questions(out: _Collector, period: Period) -> None:
+    """Question Psy: questions received (spam aside) by who asks and month. Anonymous,
+    no case behind them: no consent to honour."""
+    since, until = period.moments()
+    rows = (Question.objects.filter(received_at__gte=since, received_at__lt=until)
+            .exclude(aside_reason=Question.AsideReason.SPAM)
+            .annotate(y=ExtractYear("received_at"), m=ExtractMonth("received_at"))
+            .values("y", "m", "asker").annotate(n=Count("id")).order_by())
+    for row in rows:
+        asker = row["asker"] if row["asker"] in cat.ASKER_LABELS else cat.UNKNOWN
+        out.add("questions_psy", asker, _month(row["y"], row["m"]), row["n"])
+
+
 def _referral_delays(out: _Collector, cases: QuerySet[Case], period: Period) -> None:
     first_contact = (Interaction.objects.filter(cases=OuterRef("pk"))
                      .order_by("occurred_at").values("occurred_at")[:1])
@@ -214,6 +229,18 @@ def _employment_milestones(out: _Collector, cases: QuerySet[Case], period: Perio
     for row in rows:
         out.add("employment_milestones", codes(row["kind_id"]),
                 _case_value("gender", row["case__gender"], codes), row["n"])
+def _dropin(out: _Collector, period: Period) -> None:
+    """Drop-in hours held (by mode) and no-shows, by month; anonymous ones count, those of
+    a young person refusing network statistics do not."""
+    since, until = period.moments()
+    rows = (DropinBooking.objects.filter(starts_at__gte=since, starts_at__lt=until,
+                                         status__in=["held", "no_show"])
+            .exclude(case__in=excluded_cases().values("pk"))
+            .annotate(y=ExtractYear("starts_at"), m=ExtractMonth("starts_at"))
+            .values("y", "m", "status", "mode").annotate(n=Count("id")).order_by())
+    for row in rows:
+        code = row["mode"] if row["status"] == "held" else "no_show"
+        out.add("dropin_hours", code, _month(row["y"], row["m"]), row["n"])
 
 
 def contributions(school_year: int, until: date | None = None) -> list[Contribution]:
@@ -234,9 +261,11 @@ def contributions(school_year: int, until: date | None = None) -> list[Contribut
     _interactions(out, period, codes)
     _groups(out, period)
     _awareness(out, period)
+    _questions(out, period)
     _referral_delays(out, cases, period)
     _impact_sums(out, cases, period)
     _employment_milestones(out, cases, period, codes)
+    _dropin(out, period)
     return out.result()
 
 

@@ -98,9 +98,15 @@ AGE_CODES = ["under-3", *[f"{low}-{high}" for low, high in AGE_BRACKETS], "over-
 GENDER_LABELS = {"girl": _("Fille"), "boy": _("Garçon"), "other": _("Autre")}
 AUDIENCE_LABELS = {"pupils": _("Élèves"), "parents": _("Parents"), "teachers": _("Enseignants"),
                    "other_professionals": _("Autres professionnels")}
+# Question Psy: who asks (tracking.questions.models.Question.Asker).
+ASKER_LABELS = {"young_person": _("Jeunes"), "parent": _("Parents"),
+                "professional": _("Professionnels"), "other": _("Autres")}
 AXIS_LABELS = {"peers": _("Liens avec les pairs"), "family": _("Liens familiaux"),
                "school_work": _("École ou travail"), "help": _("Aide et professionnels"),
                "confidence": _("Confiance en soi")}
+# Drop-in hours (tracking/dropin): held, by mode, and no-shows.
+DROPIN_LABELS = {"video": _("Tenue en visio"), "phone": _("Tenue par téléphone"),
+                 "on_site": _("Tenue sur place"), "no_show": _("Absence")}
 
 DIMENSIONS: dict[str, Dimension] = {
     d.key: d for d in [
@@ -120,6 +126,10 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("delay", _("Délai (jours)"),
                   lambda _y: [code for code, _low, _high in REFERRAL_DELAY_BUCKETS],
                   lambda code: str(_("%(days)s j") % {"days": code})),
+        Dimension("dropin", _("Permanence"), lambda _y: list(DROPIN_LABELS),
+                  lambda code: str(DROPIN_LABELS.get(code, code))),
+        Dimension("asker", _("Qui demande"), lambda _y: [*ASKER_LABELS, UNKNOWN],
+                  lambda code: str(ASKER_LABELS.get(code, code))),
         Dimension("all", _("Ensemble"), lambda _y: [ALL], lambda code: code),
         Dimension("employment_milestone", _("Étape du parcours vers l'emploi"),
                   *_picklist("employment_milestone")),
@@ -183,6 +193,10 @@ CATALOGUE: list[Indicator] = [
               rows="all", columns="month", chart="trend"),
     Indicator("awareness_by_audience", _("Personnes sensibilisées par public et par mois"),
               _("personnes"), rows="audience", columns="month", chart="trend"),
+    Indicator("questions_psy", _("Questions Psy reçues, par personne qui demande et par mois"),
+              _("questions"), rows="asker", columns="month", chart="trend",
+              note=_("Questions posées anonymement (les indésirables mises de côté ne "
+                     "comptent pas).")),
     Indicator("referral_delay", _("Délai entre le signalement et le premier contact"),
               _YOUNG, rows="delay", columns="all",
               note=_("Jeunes dont le dossier a été ouvert dans l'année et qui ont eu un "
@@ -197,6 +211,9 @@ CATALOGUE: list[Indicator] = [
               rows="employment_milestone", columns="gender",
               note=_("Jeunes du programme de retour à l'emploi ayant franchi chaque étape "
                      "dans l'année ; un jeune compte une fois par étape.")),
+    Indicator("dropin_hours", _("Permanences avec un ou une psychologue, par mois"),
+              _("permanences"), rows="dropin", columns="month", chart="trend",
+              note=_("Créneaux réservés qui ont eu lieu : tenus (par mode) ou absences.")),
 ]
 BY_KEY = {indicator.key: indicator for indicator in CATALOGUE}
 FAMILIES: dict[str, list[Indicator]] = {}

@@ -13,8 +13,10 @@ requested. A ZIP:
 - `notes_cliniques.csv`: one line per exchange holding a note — its id (the `id` of
   `tables/tracking_interaction.csv` in the admins' export), date, case codes, who led it,
   who recorded it, and each clinical field of the exchange (Interaction.CLINICAL_FIELDS);
+- `documents/<id>-<name>`: the clinical documents of the same cases, or uploaded by them,
+  decrypted;
 - `manifest.json`: for whom, when, which notes (the scope, in French and English), row
-  count and SHA-256;
+  count and SHA-256, and the documents with theirs;
 - `LISEZMOI.txt` / `README.txt`: the same in French and in English.
 """
 
@@ -41,6 +43,7 @@ from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.models import Association, Membership, User
 from tenants.offboarding.export import CLINICAL_EXPORT_PATH, Hashing
 from tenants.tenancy.services import association_host, audit, site_url
+from tracking.documents.services import closure_documents
 from tracking.figures.exports import neutralise
 from tracking.models import Case, Interaction
 from tracking.permissions import ROLE_CAPABILITIES, Actor, Capability, case_visible_q
@@ -143,6 +146,12 @@ def clinical_zip(*, actor: Actor, association: Association,
     with (schema_context(association.schema_name),
           zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive):
         rows, digest = _notes_csv(archive, actor)
+        documents = []
+        for found in closure_documents(clinical=True, actor=actor):
+            archive.writestr(found.path, found.data)
+            documents.append({"file": found.path, "document_id": found.document.pk,
+                              "case_id": found.document.case_id, "size": len(found.data),
+                              "sha256": hashlib.sha256(found.data).hexdigest()})
         readmes = {}
         for language, file in README_FILES.items():
             title, body, care = _README[language]
@@ -158,6 +167,7 @@ def clinical_zip(*, actor: Actor, association: Association,
             "made_for": {"email": actor.user.email, "role": actor.role},
             "scope": SCOPE,
             "file": NOTES_FILE, "rows": rows, "sha256": digest,
+            "documents": documents,
             "readme": readmes,
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))

@@ -16,6 +16,10 @@ clinical notes, so such a column is replaced by `<column>_exists` (true/false), 
 PostgreSQL — the note's text never leaves the database here. Psychologists download the
 notes of their cases apart (tenants.offboarding.clinical). For a restore, the `pg_dump` of
 tenants.offboarding.backup is made next to it (it stays on the platform).
+
+The cases' documents are written decrypted under `documents/<id>-<name>` (listed with
+their SHA-256 under `documents` in the manifest), the clinical ones left out and counted:
+each psychologist takes those of their cases away with their notes.
 """
 
 from __future__ import annotations
@@ -34,10 +38,12 @@ from typing import Any
 from cryptography.fernet import InvalidToken, MultiFernet
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from tenants.keys.fields import encrypted_tables, keyring
 from tenants.models import Association
 from tenants.offboarding.backup import association_manifest
+from tracking.documents.services import closure_clinical_count, closure_documents
 from tracking.figures.exports import neutralise
 from tracking.permissions import clinical_columns
 
@@ -54,6 +60,14 @@ EXCLUDED_TABLES: dict[str, dict[str, str]] = {
         "fr": "Sessions de connexion : des secrets de connexion, pas des données de "
               "l'association.",
         "en": "Sign-in sessions: sign-in secrets, not the association's data.",
+    },
+    "tracking_documentblob": {
+        "fr": "Contenu chiffré des documents des dossiers : chaque document non clinique est "
+              "dans le dossier documents/ de cette archive, déchiffré (voir documents dans "
+              "manifest.json) ; les documents cliniques sont remis aux psychologues.",
+        "en": "Encrypted content of the cases' documents: each non-clinical document is in "
+              "the documents/ folder of this archive, decrypted (see documents in "
+              "manifest.json); clinical documents are handed to the psychologists.",
     },
 }
 CLINICAL_REASON = {
@@ -218,6 +232,7 @@ def export_zip(association: Association, target: Path, *,
                 tables.append(TableExport(table, name, columns,
                                           [c for c in columns if c in encrypted.get(table, ())],
                                           rows, digest, left_out))
+            documents = _documents(archive, schema)
             left = left_out_of(tables)
             readmes = {}
             for language, file in README_FILES.items():
@@ -232,6 +247,7 @@ def export_zip(association: Association, target: Path, *,
                 "public": association_manifest(association),
                 "tables": [t.__dict__ for t in tables],
                 "left_out": left,
+                "documents": documents,
                 "readme": readmes,
                 "conventions": {
                     "encoding": "UTF-8", "empty_cell": "NULL ou texte vide",
@@ -247,6 +263,22 @@ def export_zip(association: Association, target: Path, *,
     finally:
         partial.unlink(missing_ok=True)
     return tables
+
+
+def _documents(archive: zipfile.ZipFile, schema: str) -> dict[str, Any]:
+    """The cases' kept documents, decrypted, under documents/ (their bytes are a table of
+    Fernet tokens, or objects of an S3-compatible store); clinical ones are left out and
+    counted — the psychologists take them away with their notes (tenants.offboarding.clinical)."""
+    files = []
+    with schema_context(schema):
+        for found in closure_documents(clinical=False):
+            archive.writestr(found.path, found.data)
+            files.append({"file": found.path, "document_id": found.document.pk,
+                          "case_id": found.document.case_id, "size": len(found.data),
+                          "sha256": hashlib.sha256(found.data).hexdigest()})
+        clinical = closure_clinical_count()
+    return {"files": files, "clinical_left_out": clinical,
+            "clinical_where": CLINICAL_WHERE}
 
 
 def left_out_of(tables: list[TableExport]) -> dict[str, list[dict[str, Any]]]:

@@ -74,6 +74,8 @@ OPEN_PREFIXES = (
     "/static/",
     "/i18n/",
     "/signaler",
+    "/rendez-vous",  # the public drop-in booking page (tracking/dropin)
+    "/question-psy/",  # Question Psy: the public form and the published answers
     "/healthz",
     "/readyz",
     # The REST API authenticates each call itself (an association's key, or the session

@@ -41,6 +41,28 @@ def test_seed_demo_builds_three_associations_with_every_role(world: object) -> N
                                             withdrawn_at__isnull=True).count() == 3
     assert PublishedCell.objects.filter(network__name="Réseau Relier (démo)",
                                         value__gt=0).exists()
+    # One hand-over waiting for Les Liens Solidaires (made once, seeded twice above).
+    from tenants.models import Handover
+
+    (handover,) = Handover.objects.all()
+    assert (handover.sender.slug, handover.receiver.slug, handover.status) == (
+        "pas-a-pas", "liens", "pending")
+    _assert_question_psy_is_seeded()
+
+
+def _assert_question_psy_is_seeded() -> None:
+    """Questions in the queue, past weekly sessions with published answers, the form open
+    in the large association (its public page shows the answers)."""
+    from django_tenants.utils import schema_context
+
+    from tracking.models import Question, QuestionSession, QuestionSettings
+
+    with schema_context("a_liens"):
+        assert QuestionSettings.objects.get().form_open
+        assert Question.objects.filter(status="new").count() >= 2
+        published = QuestionSession.objects.filter(questions__status="published").distinct()
+        assert published.count() >= 2
+        assert not Question.objects.filter(status="published", public_text="").exists()
 
 
 def _network_csvs() -> dict[str, list[list[str]]]:

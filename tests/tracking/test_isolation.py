@@ -14,7 +14,10 @@ from tracking import urls as tracking_urls
 
 pytestmark = pytest.mark.django_db
 
-OPEN_TO_ANYONE = {"referral"}  # the public referral form shows nothing back
+# The public referral form shows nothing back; the public drop-in booking page shows free
+# slot times only (tests/tracking/dropin: another association's host shows none of them).
+OPEN_TO_ANYONE = {"referral", "dropin_public",
+                  "question_public", "question_answers"}  # Question Psy: published only
 
 
 def _patterns(patterns: list[URLPattern | URLResolver], prefix: str = "") -> list[str]:
@@ -32,7 +35,9 @@ def _concrete(route: str, case_id: int) -> str:
     return "/" + (route.replace("<int:case_id>", str(case_id))
                   .replace("<int:partner_id>", "1").replace("<int:group_id>", "1")
                   .replace("<int:session_id>", "1").replace("<int:key_id>", "1")
-                  .replace("<int:endpoint_id>", "1"))
+                  .replace("<int:endpoint_id>", "1").replace("<int:booking_id>", "1")
+                  .replace("<int:schedule_id>", "1").replace("<int:document_id>", "1")
+                  .replace("<int:handover_id>", "1"))
 
 
 ROUTES = _patterns(tracking_urls.urlpatterns)  # type: ignore[arg-type]

@@ -123,3 +123,5 @@ class FiguresSerializer(serializers.Serializer[Any]):
     groups = _Groups()
     awareness = _Awareness()
     impact = _Impact()
+    dropin_hours = _Breakdown()
+    dropin_no_shows = CountField()

@@ -32,17 +32,22 @@ from django.db.models import (
 from django.db.models import Case as SqlCase
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from tracking.dropin.selectors import dropin_counts
 from tracking.employment.selectors import milestones_reached
 from tracking.models import (
     AttendanceStatus,
     AwarenessSession,
     Case,
+    DropinMode,
     GroupSession,
     ImpactAssessment,
     ImpactAxis,
     Interaction,
+    Question,
+    QuestionSession,
 )
 from tracking.school_year import (
     AGE_BRACKETS,
@@ -198,6 +203,17 @@ class ImpactEvolution:
 
 
 @dataclass(frozen=True)
+class QuestionPsy:
+    """Question Psy: questions received (spam aside) and answered in the period, sessions
+    held, and the questions received by who asks."""
+
+    received: int
+    answered: int
+    sessions_held: int
+    by_asker: Breakdown
+
+
+@dataclass(frozen=True)
 class Figures:
     period: Period
     new_cases: int
@@ -214,6 +230,9 @@ class Figures:
     awareness: Awareness
     impact: ImpactEvolution
     employment_milestones: Breakdown
+    dropin_hours: Breakdown  # drop-in hours held, by mode
+    dropin_no_shows: int
+    questions: QuestionPsy
 
     @property
     def case_breakdowns(self) -> list[Breakdown]:
@@ -346,6 +365,36 @@ def _awareness(period: Period) -> Awareness:
     return Awareness(**totals)
 
 
+def _dropin(period: Period) -> tuple[Breakdown, int]:
+    held, no_shows = dropin_counts(*period.moments())
+    rows = [Row(mode.value, str(mode.label), held[mode.value]) for mode in DropinMode
+            if held.get(mode.value)]
+    breakdown = Breakdown("dropin_mode", _("Permanences tenues, par mode"), _("Mode"), rows,
+                          note=_("Avec ou sans dossier (les permanences anonymes comptent)."))
+    return breakdown, no_shows
+def _questions(period: Period) -> QuestionPsy:
+    """Two queries: per who asks, received and answered; then the sessions held."""
+    since, until = period.moments()
+    rows = (Question.objects.exclude(aside_reason=Question.AsideReason.SPAM)
+            .values("asker").annotate(
+                received=Count("id", filter=Q(received_at__gte=since, received_at__lt=until)),
+                answered=Count("id", filter=Q(answered_at__gte=since, answered_at__lt=until)))
+            .order_by().values_list("asker", "received", "answered"))
+    received = {asker: n for asker, n, _answered in rows}
+    labels = dict(Question.Asker.choices)
+    by_asker = [Row(key, capfirst(str(labels[key])), received[key])
+                for key in Question.Asker.values if received.get(key)]
+    held = QuestionSession.objects.filter(
+        held_on__gte=period.start, held_on__lte=min(period.end, timezone.localdate()),
+        questions__answered_at__isnull=False).distinct().count()
+    return QuestionPsy(
+        received=sum(received.values()), answered=sum(n for _a, _r, n in rows),
+        sessions_held=held,
+        by_asker=Breakdown("question_asker", _("Questions reçues, par personne qui demande"),
+                           _("Qui demande"), by_asker),
+    )
+
+
 AXES = [axis.value for axis in ImpactAxis]
 
 
@@ -395,7 +444,7 @@ def _employment_milestones(period: Period) -> Breakdown:
 def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
     """The association's figures for a school year (1 September – 31 August, named by its
     first year) or a calendar year, in the association's schema, in a fixed number of
-    queries (14) whatever the number of cases."""
+    queries (17) whatever the number of cases."""
     period = period_of(period_kind, year)
     counts = Case.objects.aggregate(
         new=Count("id", filter=Q(opened_on__gte=period.start, opened_on__lte=period.end)),
@@ -403,6 +452,7 @@ def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
         since=Count("id", filter=Q(opened_on__lte=period.end)),
     )
     active = active_cases(period)
+    dropin_hours, dropin_no_shows = _dropin(period)
     return Figures(
         period=period,
         new_cases=counts["new"],
@@ -423,4 +473,7 @@ def activity_figures(*, period_kind: PeriodKind, year: int) -> Figures:
         awareness=_awareness(period),
         impact=_impact(period),
         employment_milestones=_employment_milestones(period),
+        dropin_hours=dropin_hours,
+        dropin_no_shows=dropin_no_shows,
+        questions=_questions(period),
     )

@@ -179,6 +179,25 @@ def figures_lines(figures: ShownFigures, *, association_name: str = "") -> list[
         Line([], "blank"),
     ]
 
+    lines += [
+        Line([_("Permanences")], "heading"),
+        Line([_("Indicateur"), _("Valeur")], "header"),
+        Line([_("Permanences tenues"), figures.dropin_hours.total]),
+        Line([_("Absences"), figures.dropin_no_shows]),
+        Line([], "blank"),
+    ]
+    lines += _breakdown_lines(figures.dropin_hours, _("Permanences"))
+    questions = figures.questions
+    lines += [
+        Line([_("Question Psy")], "heading"),
+        Line([_("Indicateur"), _("Valeur")], "header"),
+        Line([_("Questions reçues"), questions.received]),
+        Line([_("Questions répondues"), questions.answered]),
+        Line([_("Séances tenues"), questions.sessions_held]),
+        Line([], "blank"),
+    ]
+    lines += _breakdown_lines(questions.by_asker, _("Questions"), total=True)
+
     impact = figures.impact
     lines += [
         Line([_("Évolution de l'impact (scores de 1 à 5)")], "heading"),

@@ -102,6 +102,14 @@ class ShownImpact:
 
 
 @dataclass(frozen=True)
+class ShownQuestions:
+    received: Shown
+    answered: Shown
+    sessions_held: Shown
+    by_asker: ShownBreakdown
+
+
+@dataclass(frozen=True)
 class ShownFigures:
     period: Period
     small_counts_hidden: bool
@@ -115,6 +123,9 @@ class ShownFigures:
     awareness: ShownAwareness
     impact: ShownImpact
     employment_milestones: ShownBreakdown
+    dropin_hours: ShownBreakdown
+    dropin_no_shows: Shown
+    questions: ShownQuestions
 
     @property
     def note(self) -> str:
@@ -189,4 +200,10 @@ def figures_shown(figures: Figures, *, hide_small: bool) -> ShownFigures:
         impact=_impact(figures.impact, hide_small=hide_small),
         employment_milestones=_breakdown(figures.employment_milestones, share_of=None,
                                          hide_small=hide_small),
+        dropin_hours=_breakdown(figures.dropin_hours, share_of=None, hide_small=hide_small),
+        dropin_no_shows=count(figures.dropin_no_shows),
+        questions=ShownQuestions(
+            count(figures.questions.received), count(figures.questions.answered),
+            count(figures.questions.sessions_held),
+            _breakdown(figures.questions.by_asker, share_of=None, hide_small=hide_small)),
     )

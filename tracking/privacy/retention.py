@@ -6,6 +6,8 @@
   on the retention pages, and each read is audited (`case.archived_read`).
 - A case archived for `anonymise_after_months` more (default 12) is **anonymised** by
   `case_anonymise_for_retention`, the one call site of the anonymisation service.
+- Question Psy: the original text and nickname of a question are erased
+  `anonymise_after_months` after it was asked (`questions_erase_originals`).
 - Audit entries older than `audit_keep_months` (6–12, default 12) are **purged**: the only
   DELETE the audit log's trigger accepts (migration 0010).
 
@@ -42,6 +44,7 @@ from django.utils.translation import gettext as _
 from relier_platform.errors import ApplicationError, ErrorCode
 from relier_platform.tenancy import trigger_setting
 from tracking.audit.services import audit_record
+from tracking.dropin.services import callbacks_forget as dropin_callbacks_forget
 from tracking.models import (
     Attendance,
     AuditLog,
@@ -56,6 +59,7 @@ from tracking.models import (
 )
 from tracking.permissions import Actor, Capability
 from tracking.privacy.models import ANONYMISE_AFTER, ARCHIVE_AFTER, AUDIT_KEEP, WARNING_DAYS
+from tracking.questions.services import questions_erase_originals
 
 log = logging.getLogger(__name__)
 
@@ -311,11 +315,16 @@ def retention_apply(*, now: datetime | None = None) -> RetentionRun:
     """Archive, anonymise and purge, in the active association's schema (idempotent)."""
     now = now or timezone.now()
     policy = policy_get()
-    return RetentionRun(
+    # Question Psy: the original texts (no case behind them) go after the anonymisation
+    # period, counted from when they were asked.
+    questions_erase_originals(before=months_before(now, policy.anonymise_after_months), now=now)
+    run = RetentionRun(
         archived=cases_archive(now=now, policy=policy),
         anonymised=cases_anonymise(now=now, policy=policy),
         audit_purged=audit_purge(policy=policy),
     )
+    dropin_callbacks_forget(now=now)  # drop-in bookings' callback details (90 days)
+    return run
 
 
 # --- What admins see and do -------------------------------------------------------------

@@ -12,10 +12,11 @@ Erasure: `case_anonymise` keeps the case row as an anonymous statistical record 
 year, gender, département, list codes, dates, scores, consents, attendance, the links to
 its exchanges — so that every published network figure can be recomputed identically,
 and replaces everything that could recognise the young person, including in history
-(case events, stage-change comments, import reports). Audit entries never hold personal
-data in the first place (they name records by id), so the append-only audit log is left
-untouched; the stage history's append-only trigger allows exactly one exception, the
-blanking of this case's comments inside this transaction (migration 0009).
+(case events, stage-change comments, import reports); the case's documents are destroyed
+(their bytes gone from the store, their names blanked: tracking.documents). Audit entries
+never hold personal data in the first place (they name records by id), so the append-only
+audit log is left untouched; the stage history's append-only trigger allows exactly one
+exception, the blanking of this case's comments inside this transaction (migration 0009).
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
-from relier_platform.tenancy import trigger_setting
+from relier_platform.tenancy import current_schema, trigger_setting
+from tenants.handovers.services import handovers_withdraw_for_case
 from tracking.audit.services import audit_record
+from tracking.documents import services as documents
+from tracking.dropin.selectors import case_bookings_export
+from tracking.dropin.services import case_bookings_erase
 from tracking.employment import selectors as employment_selectors
 from tracking.employment import services as employment_services
 from tracking.fields import services as custom_fields
@@ -41,18 +46,22 @@ from tracking.models import (
     AuditLog,
     Case,
     CaseContact,
+    CaseDocument,
     CaseEvent,
     CaseLink,
     Contact,
     CustomFieldTarget,
+    HandoverRecord,
     ImpactAssessment,
     ImportRun,
     Interaction,
     OverdueReminder,
     Referral,
     StageChange,
+    Task,
 )
 from tracking.permissions import CHANGE_CASE, Actor, Capability
+from tracking.todo import services as todo
 
 EXPORT_FORMAT = "relier.acces-donnees"
 ANONYMISED_EVENT = "anonymised"
@@ -245,6 +254,12 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
         } for s in ImpactAssessment.objects.filter(case=case).select_related("assessed_by")],
         "signalement": _referral_part(case),
         "parcours_vers_l_emploi": employment_selectors.milestones_export(case),
+        "permanences": case_bookings_export(case),
+        # Tasks the team gave one another about the case: their titles may speak of them.
+        "taches": [{"intitule": t.title, "echeance": _iso(t.due_on), "faite": t.done_at
+                    is not None, "annulee": t.cancelled_at is not None}
+                   for t in Task.objects.filter(case=case).order_by("due_on", "id")],
+        "documents": documents.export_part(case),
         "historique": _history_part(case),
         "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.
@@ -279,6 +294,7 @@ def erasure_preview(case: Case) -> dict[str, int]:
             .values("interaction_id")).count(),
         "links": CaseLink.objects.filter(Q(from_case=case) | Q(to_case=case)).count(),
         "events": CaseEvent.objects.filter(case=case).count(),
+        "documents": CaseDocument.objects.filter(case=case, destroyed_at__isnull=True).count(),
     }
 
 
@@ -453,10 +469,19 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     milestone_notes = employment_services.milestones_anonymise(locked)
     Referral.objects.filter(case=locked).update(
         referrer_name="", referrer_contact="", description="")
+    case_bookings_erase(locked)  # drop-in bookings' callback details
     links = CaseLink.objects.filter(Q(from_case=locked) | Q(to_case=locked))
     link_count = links.count()
     links.delete()  # counted in the caller's audit entry
     imports = _scrub_imports(strings)
+    # Task titles are free text (tracking/todo): scrubbed like import reports.
+    todo.tasks_scrub(case=locked, strings=strings, replacement=ERASED)
+    documents_destroyed = documents.case_documents_erase(locked)
+    # Hand-overs (tracking.handovers): what was sent or received, blanked; one still
+    # waiting is withdrawn, its summary destroyed in public.
+    HandoverRecord.objects.filter(case=locked).update(
+        first_name="", summary="", situation_types=[], birth_year=None)
+    handovers_withdraw_for_case(sender_schema=current_schema(), sender_case_id=locked.pk)
     _anonymise_history(locked, old_code)
     now = timezone.now()
     locked.code = _anonymous_code(locked)
@@ -472,4 +497,4 @@ def anonymise_locked(locked: Case, *, actor_id: int | None) -> dict[str, int]:
     return {"contacts": len(own), "shared_contacts_unlinked": len(shared_ids),
             "interactions": interactions, "shared_interactions": shared_interactions,
             "links_removed": link_count, "import_runs": imports,
-            "milestone_notes": milestone_notes}
+            "documents_destroyed": documents_destroyed, "milestone_notes": milestone_notes}

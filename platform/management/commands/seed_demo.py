@@ -6,15 +6,20 @@ are printed at the end and documented in the README.
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context
 
 from relier_platform.demo.activity import generate_activity
+from relier_platform.demo.dropin import generate_dropin
+from relier_platform.demo.todo import demo_tasks
 from tenants.accounts.selectors import member_list
 from tenants.models import Association, Membership, Network, NetworkMembership, Role, User
 from tenants.networks.services import network_coordinator_add, network_create
@@ -137,7 +142,9 @@ class Command(BaseCommand):
         for label, url, email in lines:
             self.stdout.write(f"  {label:<45} {email:<34} {url}")
         self.fill_activity()
+        self.fill_questions()
         self.publish(network)
+        self.handover()
 
     def publish(self, network: Network) -> None:
         """The three associations share with the demo network; its figures are published
@@ -158,6 +165,67 @@ class Command(BaseCommand):
         network_publish(network)
         self.stdout.write(_("Indicateurs du réseau publiés."))
 
+    def fill_questions(self) -> None:
+        """Question Psy: a year of questions and weekly sessions in each demo association
+        that has none yet; the large one has its public form open."""
+        from relier_platform.demo.questions import generate_questions
+        from tracking.models import Question
+
+        for seed, (slug, name, _roles) in enumerate(ASSOCIATIONS):
+            schema_name = Association.objects.get(slug=slug).schema_name
+            staff: dict[str, list[int]] = {}
+            for membership in member_list(schema_name=schema_name):
+                staff.setdefault(membership.role, []).append(membership.user_id)
+            with schema_context(schema_name), transaction.atomic():
+                if Question.objects.exists():
+                    continue
+                counts = generate_questions(
+                    rng=random.Random(seed),  # noqa: S311 — invented demo data
+                    start=timezone.localdate() - timedelta(days=364),
+                    count=ACTIVITY[slug][0] // 4, answerers=staff.get(Role.PSYCHOLOGIST, []),
+                    moderators=staff.get(Role.COORDINATOR, []) + staff.get(Role.ADMIN, []),
+                    form_open=slug == "liens")
+            self.stdout.write(_("%(name)s — Question Psy : %(questions)s questions, "
+                                "%(sessions)s séances.") % {
+                "name": name, "questions": counts["questions"],
+                "sessions": counts["question_sessions"]})
+    def handover(self) -> None:
+        """One hand-over waiting: Pas à Pas hands a young person over to Les Liens
+        Solidaires (whose admin sees it under Transmissions). Made once: a hand-over
+        between the two, whatever became of it, is left as it is."""
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from tenants.models import Handover
+        from tracking.handovers.services import handover_prefill, handover_send
+        from tracking.permissions import Actor
+
+        sender = Association.objects.get(slug="pas-a-pas")
+        receiver = Association.objects.get(slug="liens")
+        if Handover.objects.filter(sender=sender, receiver=receiver).exists():
+            return
+        admin = User.objects.get(email=demo_email("pas-a-pas", Role.ADMIN, 0))
+        with schema_context(sender.schema_name):
+            case = (Case.objects.filter(closed_on__isnull=True, archived_at__isnull=True,
+                                        birth_year__isnull=False)
+                    .order_by("-opened_on", "-id").first())
+            if case is None:
+                return
+            draft = handover_prefill(case)
+            draft.receiver_id = receiver.pk
+            draft.summary = (
+                "La famille déménage à Villeurbanne à la rentrée. Moqueries répétées en "
+                "classe et sur un groupe de messagerie depuis le printemps ; le jeune a "
+                "repris confiance grâce aux groupes d'échange et souhaite continuer. Les "
+                "parents sont d'accord pour être recontactés par votre équipe.")
+            draft.consent_given_by = "parent"
+            draft.consent_given_on = timezone.localdate() - timedelta(days=3)
+            draft.consent_method = "written"
+            handover_send(actor=Actor(user=admin, role=Role.ADMIN), association=sender,
+                          case=case, draft=draft)
+        self.stdout.write(_("Une transmission attend Les Liens Solidaires."))
+
     def fill_activity(self) -> None:
         """A year of invented activity in each demo association that has no case yet."""
         for seed, (slug, name, _roles) in enumerate(ASSOCIATIONS):
@@ -176,6 +244,10 @@ class Command(BaseCommand):
                 schema_name=schema_name, cases=cases, interactions=interactions, seed=seed,
                 staff_ids_by_role=staff, departments=departments,
             )
+            # Drop-in hours; the public booking page opened in the largest association.
+            generate_dropin(schema_name=schema_name, staff_ids_by_role=staff, seed=seed,
+                            public_booking=slug == "liens")
+            demo_tasks(schema_name=schema_name, staff_ids_by_role=staff, seed=seed)
             # "label : count" keeps French right whatever the count (no plural to agree).
             self.stdout.write(_(
                 "%(name)s — dossiers : %(cases)s, échanges : %(interactions)s (notes "

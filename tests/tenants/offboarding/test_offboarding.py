@@ -120,6 +120,8 @@ def test_export_holds_every_tracking_table_with_its_row_count(
         tables = _tracking_tables(association.schema_name)
         assert len(tables) >= 20
         for table in tables:
+            if table == "tracking_documentblob":  # written decrypted under documents/
+                continue
             content = archive.read(f"tables/{table}.csv")
             lines = list(csv.reader(io.StringIO(content.decode("utf-8"))))
             expected = _count(association.schema_name, table)

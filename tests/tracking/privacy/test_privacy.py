@@ -426,7 +426,7 @@ def test_erasure_removes_every_personal_value_and_keeps_the_others(world: World)
         assert entry.detail == {"contacts": 1, "shared_contacts_unlinked": 1,
                                 "interactions": 2, "shared_interactions": 1,
                                 "links_removed": 2, "import_runs": 2,
-                                "milestone_notes": 0}
+                                "documents_destroyed": 0, "milestone_notes": 0}
         assert AuditLog.objects.count() == audit_before + 1
         assert CaseEvent.objects.filter(case=a, kind="anonymised").count() == 1
     # The case page still opens, without a name.

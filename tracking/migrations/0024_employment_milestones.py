@@ -24,7 +24,7 @@ def add_milestone_list(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracking', '0018_webhooks'),
+        ('tracking', '0023_handovers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,83 @@
+"""Reads of hand-overs for an association's pages (tenant schema, and its own rows of the
+public record through tenants.handovers.selectors)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tenants.handovers import selectors as public
+from tenants.handovers import services as public_services
+from tenants.models import Association, Handover
+from tracking.models import Case, ConsentGiver, ConsentMethod, HandoverDirection, HandoverRecord
+from tracking.school_year import age_bracket
+
+
+@dataclass
+class Incoming:
+    """A pending hand-over addressed to this association, its summary opened."""
+
+    handover: Handover
+    content: dict[str, Any]
+
+    @property
+    def age_bracket(self) -> str:
+        year = self.content.get("birth_year")
+        return age_bracket(year, timezone.localdate()) if year else ""
+
+    @property
+    def consent_given_by(self) -> str:
+        value = (self.content.get("consent") or {}).get("given_by", "")
+        return str(dict(ConsentGiver.choices).get(value, value))
+
+    @property
+    def consent_method(self) -> str:
+        value = (self.content.get("consent") or {}).get("method", "")
+        return str(dict(ConsentMethod.choices).get(value, value))
+
+    @property
+    def consent_given_on(self) -> date | None:
+        value = (self.content.get("consent") or {}).get("given_on")
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            return None
+
+
+@dataclass
+class Sent:
+    record: HandoverRecord
+    handover: Handover | None
+
+
+def incoming_list(association: Association) -> list[Incoming]:
+    return [Incoming(h, public_services.handover_content(h))
+            for h in public.incoming_pending(association)]
+
+
+def sent_list(association: Association, *, limit: int = 100) -> list[Sent]:
+    records = list(HandoverRecord.objects.filter(direction=HandoverDirection.SENT)
+                   .select_related("case").order_by("-at", "-id")[:limit])
+    found = public.sent_by_association(association, [int(r.public_id) for r in records])
+    return [Sent(r, found.get(int(r.public_id))) for r in records]
+
+
+def received_list(*, limit: int = 100) -> QuerySet[HandoverRecord]:
+    return (HandoverRecord.objects.filter(direction=HandoverDirection.RECEIVED)
+            .select_related("case").order_by("-at", "-id")[:limit])
+
+
+def case_handovers(case: Case) -> QuerySet[HandoverRecord]:
+    return HandoverRecord.objects.filter(case=case).order_by("-at", "-id")
+
+
+def receivers_for(association: Association) -> QuerySet[Association]:
+    return public.receivers_for(association)
+
+
+def incoming_count(association: Association) -> int:
+    return public.incoming_pending_count_cached(association)
