@@ -169,6 +169,9 @@ def test_every_encrypted_column_is_either_clinical_or_read_by_admins() -> None:
         ("tracking_casedocument", "file_name"),
         # A hand-over's first name and summary: written (or received) by the admins.
         ("tracking_handoverrecord", "first_name"), ("tracking_handoverrecord", "summary"),
+        # Drop-in bookings' callback details: the team calls the family back.
+        ("tracking_dropinbooking", "first_name"), ("tracking_dropinbooking", "phone"),
+        ("tracking_dropinbooking", "email"),
     }
     assert reverse("closure_clinical_export", urlconf="relier_platform.urls_tenant") == \
         CLINICAL_EXPORT_PATH
