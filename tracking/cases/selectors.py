@@ -100,6 +100,19 @@ def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
     )
 
 
+def case_list_rows(cases: QuerySet[Case]) -> QuerySet[Any]:
+    """What one row of the case list shows, for cases of `case_list`: plain named tuples
+    (pk, code, opening and closing dates, town, department, the labels of the programme,
+    the detection source and the stage, whether it is overdue) read in the same query, not
+    Case objects — no first name decrypted, no custom fields decoded, no related objects
+    built for a page that shows none of them (bench/RESULTS.md, "3. Request path")."""
+    return cases.annotate(
+        programme_label=F("programme__label"), source_label=F("detection_source__label"),
+        stage_name=F("stage__name"),
+    ).values_list("pk", "code", "opened_on", "closed_on", "town", "department",
+                  "programme_label", "source_label", "stage_name", "overdue", named=True)
+
+
 def _decimal(value: str) -> Decimal | None:
     try:
         number = Decimal(value.strip().replace(",", "."))
