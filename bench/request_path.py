@@ -365,7 +365,9 @@ def case_list_sql(client: Any) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/dossiers/")
     assert response.status_code == 200
-    return [q["sql"] for q in captured.captured_queries]
+    # The bare server has the schema in its search_path from the start (bare_settings.py).
+    return [q["sql"] for q in captured.captured_queries
+            if not q["sql"].startswith("SET search_path")]
 
 
 # --- Measuring under gunicorn -------------------------------------------------------------
@@ -379,11 +381,12 @@ def fetch(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 def under_gunicorn(args: argparse.Namespace, host: str, cookie: str, statements: list[str],
-                   cases_shown: int) -> list[float]:
+                   cases_shown: int, schema: str) -> list[float]:
     headers = {"Host": host, "Cookie": f"sessionid={cookie}"}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as sql_file:
         json.dump(statements, sql_file)
-    bare_env = {"DJANGO_SETTINGS_MODULE": "bare_settings", "BARE_SQL": sql_file.name}
+    bare_env = {"DJANGO_SETTINGS_MODULE": "bare_settings", "BARE_SQL": sql_file.name,
+                "BENCH_SCHEMA": schema}
     print(f"Throughput: wrk, 1 thread, {args.connections} connections, {args.seconds} s per "
           f"run after a 3 s warm-up, on loopback; the same 2 cores serve wrk, gunicorn "
           f"(sync workers) and PostgreSQL.\n(a) /dossiers/ as the admin (whole product: "
@@ -482,7 +485,7 @@ def run(args: argparse.Namespace) -> int:
         cookie = made["admin"].cookies["sessionid"].value
         host = association_host(association.slug)
         ratios = under_gunicorn(args, host, cookie, statements,
-                                cases_shown=min(50, args.cases // 2))
+                                cases_shown=min(50, args.cases // 2), schema=schema)
         routing_ratios = routing(args, host, cookie, schema)
     goals(args, worst, ratios, routing_ratios)
     return 1 if failed else 0

@@ -53,6 +53,20 @@ class BoundedPaginator(Paginator):
             raise EmptyPage("That page number is less than 1")
         return number
 
+    def get_page(self, number: Any) -> Page:
+        """As Django's: a number that is not one gives the first page, one out of range the
+        last (a capped list learns it is out of range only by reading the page)."""
+        try:
+            number = self.validate_number(number)
+        except PageNotAnInteger:
+            number = 1
+        except EmptyPage:
+            number = self.num_pages
+        try:
+            return self.page(number)
+        except EmptyPage:
+            return self.page(self.num_pages)
+
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
         if not self.capped:
