@@ -188,8 +188,10 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         audit_record(actor=actor, action="clinical.read", obj=case,
                      ip_address=client_ip(request))
     can_edit = selectors.case_can_edit(actor, case)
-    interaction_fields = list(custom_fields.field_list(CustomFieldTarget.INTERACTION,
-                                                       include_archived=True))
+    # Both targets' fields (archived ones included) in one query.
+    every_field = list(custom_fields.field_list_of(
+        (CustomFieldTarget.INTERACTION, CustomFieldTarget.CASE), include_archived=True))
+    interaction_fields = [f for f in every_field if f.target == CustomFieldTarget.INTERACTION]
     for entry in timeline:
         if entry.kind == "interaction":
             entry.obj.shown_custom = custom_fields.shown_values(interaction_fields,
@@ -198,8 +200,8 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "case": case, "timeline": timeline, "timeline_page": timeline_page,
         "timeline_has_older": timeline_has_older,
         "custom_values": custom_fields.shown_values(
-            list(custom_fields.field_list(CustomFieldTarget.CASE, include_archived=True)),
-            case.custom), "clinical": clinical, "can_edit": can_edit,
+            [f for f in every_field if f.target == CustomFieldTarget.CASE], case.custom),
+        "clinical": clinical, "can_edit": can_edit,
         "can_log": actor.can(Capability.INTERACTION_LOG),
         "can_privacy": privacy.can_export(actor),
         # Defaults so that logging an exchange is: open, write, save (three clicks).
@@ -223,8 +225,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "link_form": forms.LinkForm(auto_id="link_%s"),
         "transitions": workflows.transitions_for(actor, case) if can_edit else [],
         "closing_reasons": list_selectors.picklist(PicklistKind.CLOSING_REASON),
-        "overdue": selectors.case_list(actor=actor, filters=selectors.CaseFilters(
-            status="all", overdue=True)).filter(pk=case.pk).exists(),
+        "overdue": selectors.case_is_overdue(case),
         "age_bracket": case.age_bracket(),
     })
 

@@ -4,13 +4,16 @@ the search's trigram indexes in every association's schema."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from tests.conftest import World, signed_in
-from tests.tracking.factories import item, make_case
+from tests.tracking.factories import item, log_interaction, make_case
 from tracking.cases import views
 from tracking.models import Case
 
@@ -104,3 +107,23 @@ def test_search_still_finds_codes_and_towns_and_stays_in_its_association(world: 
     assert [c.code for c in page] == [mine.code]
     page = client.get(f"/dossiers/?q={mine.code.lower()}").context["page"]
     assert [c.code for c in page] == [mine.code]
+
+
+def test_case_page_overdue_badge_and_queries_not_growing_with_exchanges(world: World) -> None:
+    admin = world.acme_members["admin"]
+    late, fresh = _make(world, 2)
+    with schema_context("a_acme"):
+        Case.objects.filter(pk=late.pk).update(
+            stage_entered_at=timezone.now() - timedelta(hours=49))
+    client = signed_in(admin, world.acme)
+    assert "délai dépassé" in client.get(f"/dossiers/{late.pk}/").content.decode()
+    assert "délai dépassé" not in client.get(f"/dossiers/{fresh.pk}/").content.decode()
+    log_interaction(world.acme, admin, "admin", fresh)
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/dossiers/{fresh.pk}/")
+    for _ in range(4):
+        log_interaction(world.acme, admin, "admin", fresh)
+    with CaptureQueriesContext(connection) as more:
+        client.get(f"/dossiers/{fresh.pk}/")
+    assert len(more.captured_queries) == len(few.captured_queries)
+    assert len(more.captured_queries) <= 24
