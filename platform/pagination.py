@@ -27,7 +27,8 @@ class BoundedPaginator(Paginator):
     @cached_property
     def bounded_count(self) -> int:
         """The number of matches, up to `cap` + 1 (counted no further)."""
-        return int(self.object_list[: self.cap + 1].count())
+        rows: Any = self.object_list  # a QuerySet
+        return int(rows[: self.cap + 1].count())
 
     @property
     def capped(self) -> bool:
@@ -38,7 +39,8 @@ class BoundedPaginator(Paginator):
         """The exact count: the bounded one when under the cap, else a full COUNT."""
         if not self.capped:
             return self.bounded_count
-        return int(self.object_list.count())
+        rows: Any = self.object_list
+        return int(rows.count())
 
     def validate_number(self, number: Any) -> int:
         if not self.capped:

@@ -59,7 +59,7 @@ class TenantMiddleware(TenantMainMiddleware):
             try:
                 tenant = self.get_tenant(domain_model, hostname)
             except domain_model.DoesNotExist:
-                return self.no_tenant_found(request, hostname)  # type: ignore[no-any-return]
+                return self.no_tenant_found(request, hostname)
             HOSTS.set(hostname, copy.copy(tenant))
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ the search's trigram indexes in every association's schema."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -20,7 +21,7 @@ from tracking.models import Case
 pytestmark = pytest.mark.django_db
 
 
-def _make(world: World, count: int, **fields: object) -> list[Case]:
+def _make(world: World, count: int, **fields: Any) -> list[Case]:
     admin = world.acme_members["admin"]
     return [make_case(world.acme, admin, **fields) for _ in range(count)]
 
