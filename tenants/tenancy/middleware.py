@@ -63,7 +63,8 @@ class TenantMiddleware(TenantMainMiddleware):
             HOSTS.set(hostname, copy.copy(tenant))
         tenant.domain_url = hostname
         request.tenant = tenant  # type: ignore[attr-defined]
-        if current_schema() == tenant.schema_name:
+        if (current_schema() == tenant.schema_name
+                and getattr(connection, "include_public_schema", False)):
             connection.tenant = tenant  # type: ignore[attr-defined]
         else:
             db().set_tenant(tenant)
