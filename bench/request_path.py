@@ -301,7 +301,9 @@ def clients(association: Any, people: dict[str, list[Any]]) -> dict[str, Any]:
 
 
 def in_process(args: argparse.Namespace, schema: str, made: dict[str, Any],
-               picked: dict[str, tuple[int, str, int]]) -> int:
+               picked: dict[str, tuple[int, str, int]]) -> tuple[int, dict[str, float]]:
+    """Times every page; returns the number of failed pages and the worst p95 of the case
+    list's lines ("list") and of the case page's ("case page")."""
     heavy, typical = picked["heavy"], picked["typical"]
     pages = [
         ("list, default (open, recent)", "/dossiers/", ("admin", "listener")),
@@ -320,6 +322,7 @@ def in_process(args: argparse.Namespace, schema: str, made: dict[str, Any],
     print(header)
     print("-" * len(header))
     failed = 0
+    worst = {"list": 0.0, "case page": 0.0}
     for label, url, whos in pages:
         for who in whos:
             try:
@@ -329,13 +332,15 @@ def in_process(args: argparse.Namespace, schema: str, made: dict[str, Any],
                 failed += 1
                 continue
             size = len(made[who].get(url).content) / 1024
+            kind = "list" if label.startswith("list") else "case page"
+            worst[kind] = max(worst[kind], result["p95"])
             print(f"{label:<34} {who:<9} {result['median']:>7.1f} {result['p95']:>7.1f} "
                   f"{result['queries']:>7} {result['slowest_ms']:>10.1f} ms {size:>6.0f}")
             if result["median"] > SLOW_MS or args.explain:
                 print(f"   slowest: {result['slowest_sql'][:300]}")
                 print("   " + explain(schema, result["slowest_sql"]).replace("\n", "\n   "))
     print(f"({load()})\n")
-    return failed
+    return failed, worst
 
 
 def profile(client: Any) -> None:
@@ -360,7 +365,9 @@ def case_list_sql(client: Any) -> list[str]:
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/dossiers/")
     assert response.status_code == 200
-    return [q["sql"] for q in captured.captured_queries]
+    # The bare server has the schema in its search_path from the start (bare_settings.py).
+    return [q["sql"] for q in captured.captured_queries
+            if not q["sql"].startswith("SET search_path")]
 
 
 # --- Measuring under gunicorn -------------------------------------------------------------
@@ -374,16 +381,18 @@ def fetch(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
 
 
 def under_gunicorn(args: argparse.Namespace, host: str, cookie: str, statements: list[str],
-                   cases_shown: int) -> None:
+                   cases_shown: int, schema: str) -> list[float]:
     headers = {"Host": host, "Cookie": f"sessionid={cookie}"}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as sql_file:
         json.dump(statements, sql_file)
-    bare_env = {"DJANGO_SETTINGS_MODULE": "bare_settings", "BARE_SQL": sql_file.name}
+    bare_env = {"DJANGO_SETTINGS_MODULE": "bare_settings", "BARE_SQL": sql_file.name,
+                "BENCH_SCHEMA": schema}
     print(f"Throughput: wrk, 1 thread, {args.connections} connections, {args.seconds} s per "
           f"run after a 3 s warm-up, on loopback; the same 2 cores serve wrk, gunicorn "
           f"(sync workers) and PostgreSQL.\n(a) /dossiers/ as the admin (whole product: "
           f"{len(statements)} statements); (b) a bare view running those {len(statements)} "
           f"statements with connection.cursor(), no middleware, text response.")
+    ratios = []
     try:
         for workers in args.workers:
             results = {}
@@ -402,10 +411,48 @@ def under_gunicorn(args: argparse.Namespace, host: str, cookie: str, statements:
                                              connections=args.connections, headers=headers)
                 print(f"  {workers} workers, {label}: {results[label].line()}")
             ratio = results["real"].rps / results["bare"].rps
-            print(f"  {workers} workers: real / bare throughput = {ratio:.2f} "
-                  f"(the framework's share of the time: {1 - ratio:.0%}); {load()}")
+            ratios.append(ratio)
+            print(f"  {workers} workers: case list framework/bare ratio {ratio:.2f} "
+                  f"(real / bare throughput; the framework's share of the time: "
+                  f"{1 - ratio:.0%}); {load()}")
     finally:
         os.unlink(sql_file.name)
+    return ratios
+
+
+def routing(args: argparse.Namespace, host: str, cookie: str, schema: str) -> list[float]:
+    """The routing ratio: a trivial page (bench/trivial.py, the signed-in person's address)
+    through the whole product — every middleware, tenant routing by host — against the same
+    page served by plain Django on the same schema (bench/plain_settings.py)."""
+    headers = {"Host": host, "Cookie": f"sessionid={cookie}"}
+    path = "/banc/trivial/"
+    print(f"\nRouting: wrk as above on {path} (the signed-in person's address as text), "
+          f"(a) through the whole product (bench/stack_settings.py: every middleware, the "
+          f"association found by its host), (b) plain Django on the same schema "
+          f"(bench/plain_settings.py: Django's backend with the schema in its search_path, "
+          f"startproject's middleware).")
+    ratios = []
+    for workers in args.workers:
+        results = {}
+        for label, env in (
+            ("stack", {"DJANGO_SETTINGS_MODULE": "stack_settings"}),
+            ("plain", {"DJANGO_SETTINGS_MODULE": "plain_settings", "BENCH_SCHEMA": schema}),
+        ):
+            with gunicorn("relier_platform.wsgi:application", workers=workers, host=host,
+                          env=env) as server:
+                status, body = fetch(server.port, path, headers)
+                assert status == 200, (label, status, body[:300])
+                assert b"@" in body, (label, body[:300])
+                run_wrk(server.url + path, seconds=3, connections=args.connections,
+                        headers=headers)
+                results[label] = run_wrk(server.url + path, seconds=args.seconds,
+                                         connections=args.connections, headers=headers)
+            print(f"  {workers} workers, {label}: {results[label].line()}")
+        ratio = results["stack"].rps / results["plain"].rps
+        ratios.append(ratio)
+        print(f"  {workers} workers: routing ratio {ratio:.2f} (whole stack / plain Django "
+              f"throughput); {load()}")
+    return ratios
 
 
 def run(args: argparse.Namespace) -> int:
@@ -428,16 +475,40 @@ def run(args: argparse.Namespace) -> int:
           f"{picked['typical'][1]} ({picked['typical'][2]} exchanges, the listener's median)\n")
 
     made = clients(association, people)
-    failed = in_process(args, schema, made, picked)
+    failed, worst = in_process(args, schema, made, picked)
     if args.profile:
         profile(made["admin"])
-    if args.no_load:
-        return 1 if failed else 0
-    statements = case_list_sql(made["admin"])
-    cookie = made["admin"].cookies["sessionid"].value
-    under_gunicorn(args, association_host(association.slug), cookie, statements,
-                   cases_shown=min(50, args.cases // 2))
+    ratios: list[float] = []
+    routing_ratios: list[float] = []
+    if not args.no_load:
+        statements = case_list_sql(made["admin"])
+        cookie = made["admin"].cookies["sessionid"].value
+        host = association_host(association.slug)
+        ratios = under_gunicorn(args, host, cookie, statements,
+                                cases_shown=min(50, args.cases // 2), schema=schema)
+        routing_ratios = routing(args, host, cookie, schema)
+    goals(args, worst, ratios, routing_ratios)
     return 1 if failed else 0
+
+
+def goals(args: argparse.Namespace, worst: dict[str, float], ratios: list[float],
+          routing_ratios: list[float]) -> None:
+    """Issue #21's targets, for this run (one line each; the ratios per worker count)."""
+    def yes(ok: bool) -> str:
+        return "YES" if ok else "NO"
+
+    workers = ", ".join(f"{n} workers" for n in args.workers)
+    print(f"\nIssue #21 ({args.cases:,} cases, {args.interactions:,} exchanges; {load()}):")
+    print(f"  case list p95 < 100 ms (worst list line): {yes(worst['list'] < 100)} "
+          f"({worst['list']:.1f} ms)")
+    print(f"  case page p95 < 150 ms (worst case page line): "
+          f"{yes(worst['case page'] < 150)} ({worst['case page']:.1f} ms)")
+    if ratios:
+        print(f"  case list framework/bare ratio ≥ 0.6: {yes(min(ratios) >= 0.6)} ("
+              + ", ".join(f"{r:.2f}" for r in ratios) + f" with {workers})")
+    if routing_ratios:
+        print(f"  routing ratio ≥ 0.85: {yes(min(routing_ratios) >= 0.85)} ("
+              + ", ".join(f"{r:.2f}" for r in routing_ratios) + f" with {workers})")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from billing.models import Subscription
 from billing.plans import DEFAULT_PLAN, GRACE, PLANS, Plan
+from relier_platform.cache import LocalMemo
 from relier_platform.tenancy import current_schema
 from tenants.models import Association, Membership
 
@@ -67,6 +68,10 @@ OK = BillingState("ok")
 STATE_CACHE_TIMEOUT = 5 * 60
 
 
+# This process's copy of the cached facts, by association id (relier_platform.cache.LocalMemo).
+STATES = LocalMemo("billing states")
+
+
 def _state_key(association_id: int) -> str:
     return f"billing:state:{association_id}"
 
@@ -74,6 +79,7 @@ def _state_key(association_id: int) -> str:
 def billing_state_forget(association_id: int) -> None:
     """Cache keys carry the schema of whoever wrote them (django_tenants.cache.make_key):
     the state is cached by requests on the association's host, so drop it there."""
+    STATES.forget(association_id)
     schema = Association.objects.filter(pk=association_id).values_list(
         "schema_name", flat=True).first()
     if schema is not None:
@@ -87,13 +93,18 @@ def billing_state(association: Association, now: datetime | None = None) -> Bill
     # Cached only on the association's own host (see billing_state_forget).
     cached = current_schema() == association.schema_name
     key = _state_key(association.pk)
-    facts = cache.get(key) if cached else None
+    facts = STATES.get(association.pk) if cached else None
+    if facts is None and cached:
+        facts = cache.get(key)
+        if facts is not None:
+            STATES.set(association.pk, facts)
     if facts is None:
         subscription = subscription_get(association=association)
         facts = ((subscription.grace_started_at, subscription.status, subscription.plan_code)
                  if subscription else (None, "", ""))
         if cached:
             cache.set(key, facts, STATE_CACHE_TIMEOUT)
+            STATES.set(association.pk, facts)
     grace_started_at, status, plan_code = facts
     now = now or timezone.now()
     if grace_started_at is not None:

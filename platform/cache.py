@@ -20,6 +20,7 @@ associations or domains changed meanwhile.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
@@ -110,3 +111,50 @@ class ResilientRedisCache(RedisCache):
     def clear(self) -> None:
         with _Unreachable("clear"):
             super().clear()
+
+
+class LocalMemo:
+    """A copy kept in this process for a few seconds of something read on every request
+    (host → association, the billing state) in front of the shared cache, so that most
+    requests make no Redis round trip at all. Schema: any.
+
+    The copy may be stale for up to RELIER_LOCAL_CACHE_SECONDS in *other* processes: a
+    change (an association deactivated or closing, a subscription paid) reaches every
+    web worker within that time; the process that made the change forgets its own copy at
+    once (`forget`). 0 turns it off (the tests' setting: they clear the shared cache between
+    tests and expect the next request to read the database)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._entries: dict[Any, tuple[float, Any]] = {}
+
+    @staticmethod
+    def seconds() -> float:
+        from django.conf import settings
+
+        return float(getattr(settings, "RELIER_LOCAL_CACHE_SECONDS", 0) or 0)
+
+    def get(self, key: Any) -> Any:
+        """The value kept for `key`, or None (missing, expired or the memo off)."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry[0] < time.monotonic():
+            self._entries.pop(key, None)
+            return None
+        return entry[1]
+
+    def set(self, key: Any, value: Any) -> None:
+        seconds = self.seconds()
+        if seconds <= 0:
+            return
+        if len(self._entries) > 10_000:  # hosts probed by a crawler: start again
+            self._entries.clear()
+        self._entries[key] = (time.monotonic() + seconds, value)
+
+    def forget(self, *keys: Any) -> None:
+        for key in keys:
+            self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()

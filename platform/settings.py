@@ -178,6 +178,10 @@ CACHES = {
         "TIMEOUT": 300,
     }
 }
+# Host → association and the billing state, read on every request, are also kept this many
+# seconds in each web process (relier_platform.cache.LocalMemo): a change reaches the other
+# processes within that time. 0: always ask Redis.
+RELIER_LOCAL_CACHE_SECONDS = env.float("RELIER_LOCAL_CACHE_SECONDS", default=5.0)
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"

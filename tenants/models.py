@@ -17,9 +17,17 @@ from tenants.networks.models import (
     PublishedStatistic,
 )
 from tenants.outbox.models import OutboxTask
-from tenants.tenancy.models import Association, AuditEntry, Domain, domain_cache_key, forget_hosts
+from tenants.tenancy.models import (
+    HOSTS,
+    Association,
+    AuditEntry,
+    Domain,
+    domain_cache_key,
+    forget_hosts,
+)
 
 __all__ = [
+    "HOSTS",
     "Association",
     "AuditEntry",
     "ContributionRun",

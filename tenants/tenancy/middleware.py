@@ -13,20 +13,23 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
 import sentry_sdk
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import DisallowedHost
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.shortcuts import redirect, render
 from django_tenants.middleware.main import TenantMainMiddleware
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, get_tenant_domain_model
 
 from onboarding.selectors import signup_in_progress_for_host
-from relier_platform.tenancy import current_schema
+from relier_platform.tenancy import current_schema, db
 from tenants.accounts import selectors
-from tenants.models import domain_cache_key
+from tenants.models import HOSTS, domain_cache_key
 
 DOMAIN_CACHE_TIMEOUT = 60 * 60
 # An unknown host is looked up again after this long (a crawler trying hosts costs one query
@@ -36,6 +39,39 @@ _MISSING = "__none__"
 
 
 class TenantMiddleware(TenantMainMiddleware):
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        """django-tenants' own, minus the work a request to the same association as the
+        connection's previous one does not need: the association is found in this process's
+        copy (HOSTS) when it is there — no Redis round trip; and the connection is switched
+        only when the schema changes, so that it does not issue `SET search_path` again on
+        every request (django-tenants resets it on each switch, even to the same schema)."""
+        try:
+            hostname = self.hostname_from_request(request)
+        except DisallowedHost:
+            return HttpResponseNotFound()
+        tenant = HOSTS.get(hostname)
+        if tenant is not None:
+            # A copy: a view changing request.tenant must not change the next request's.
+            tenant = copy.copy(tenant)
+        else:
+            db().set_schema_to_public()
+            domain_model = get_tenant_domain_model()
+            try:
+                tenant = self.get_tenant(domain_model, hostname)
+            except domain_model.DoesNotExist:
+                return self.no_tenant_found(request, hostname)
+            HOSTS.set(hostname, copy.copy(tenant))
+        tenant.domain_url = hostname
+        request.tenant = tenant  # type: ignore[attr-defined]
+        if (current_schema() == tenant.schema_name
+                and getattr(connection, "include_public_schema", False)):
+            connection.tenant = tenant  # type: ignore[attr-defined]
+        else:
+            db().set_tenant(tenant)
+        self.setup_url_routing(request)
+        sentry_sdk.set_tag("tenant", tenant.schema_name)
+        return None
+
     def get_tenant(self, domain_model: Any, hostname: str) -> Any:
         # Runs in the public schema, so the key is prefixed `public:`.
         key = domain_cache_key(hostname)
@@ -56,11 +92,6 @@ class TenantMiddleware(TenantMainMiddleware):
         if tenant == _MISSING:
             raise domain_model.DoesNotExist(hostname)
         return tenant
-
-    def process_request(self, request: HttpRequest) -> HttpResponse | None:
-        response = super().process_request(request)
-        sentry_sdk.set_tag("tenant", current_schema())
-        return response
 
 
 # Paths an anonymous visitor may reach on an association's host.

@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import schema_context
 
+from relier_platform.cache import LocalMemo
+
 
 class Association(TenantMixin):
     """A partner association: one PostgreSQL schema. The row for the platform site itself
@@ -106,6 +108,11 @@ class Domain(DomainMixin):
         return result
 
 
+# This process's copy of host → association (tenants.tenancy.middleware), in front of the
+# cache: see relier_platform.cache.LocalMemo.
+HOSTS = LocalMemo("hosts")
+
+
 def domain_cache_key(hostname: str) -> str:
     return f"domain:{hostname}"
 
@@ -119,6 +126,7 @@ def forget_hosts(*hostnames: str) -> None:
     keys = [domain_cache_key(h) for h in hostnames]
 
     def forget() -> None:
+        HOSTS.forget(*hostnames)
         with schema_context("public"):
             cache.delete_many(keys)
 

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BooleanField,
     DateField,
@@ -31,6 +32,7 @@ from tracking.models import (
     CaseEvent,
     CustomFieldKind,
     CustomFieldTarget,
+    GroupSession,
     ImpactAssessment,
     Interaction,
 )
@@ -98,6 +100,19 @@ def case_list(*, actor: Actor, filters: CaseFilters) -> QuerySet[Case]:
         .annotate(overdue=ExpressionWrapper(overdue_q(), output_field=BooleanField()))
         .order_by(*SORTS.get(filters.sort, SORTS["recent"]))
     )
+
+
+def case_list_rows(cases: QuerySet[Case]) -> QuerySet[Any]:
+    """What one row of the case list shows, for cases of `case_list`: plain named tuples
+    (pk, code, opening and closing dates, town, department, the labels of the programme,
+    the detection source and the stage, whether it is overdue) read in the same query, not
+    Case objects — no first name decrypted, no custom fields decoded, no related objects
+    built for a page that shows none of them (bench/RESULTS.md, "3. Request path")."""
+    return cases.annotate(
+        programme_label=F("programme__label"), source_label=F("detection_source__label"),
+        stage_name=F("stage__name"),
+    ).values_list("pk", "code", "opened_on", "closed_on", "town", "department",
+                  "programme_label", "source_label", "stage_name", "overdue", named=True)
 
 
 def _decimal(value: str) -> Decimal | None:
@@ -182,7 +197,19 @@ def access_case(actor: Actor, case_id: Any, *, for_edit: bool = False) -> Case:
 
 
 def case_can_edit(actor: Actor, case: Case) -> bool:
+    if actor.can(Capability.CASE_EDIT_ALL):
+        # case_editable_q is then "not archived": read on the case, no query.
+        return case.archived_at is None
     return Case.objects.filter(case_editable_q(actor), pk=case.pk).exists()
+
+
+def case_is_overdue(case: Case) -> bool:
+    """overdue_q for one case whose stage is loaded (access_case), without a query."""
+    stage = case.stage
+    if (case.archived_at is not None or stage is None or not stage.is_open
+            or stage.time_limit_hours is None or case.stage_entered_at is None):
+        return False
+    return case.stage_entered_at < timezone.now() - timedelta(hours=stage.time_limit_hours)
 
 
 @dataclass
@@ -192,13 +219,39 @@ class TimelineEntry:
     obj: Any
 
 
-def _as_datetime(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 12, 0, tzinfo=timezone.get_current_timezone())
-
-
 # Entries of the case page's timeline per page: a case followed for years has thousands of
 # exchanges; the page shows the latest ones and links to older pages (bench/RESULTS.md, 3).
 TIMELINE_PAGE_SIZE = 50
+
+
+def _timeline_keys(case_id: int, *, limit: int, offset: int) -> list[tuple[datetime, int, int]]:
+    """(date, kind, id) of the timeline's entries `offset` to `offset + limit`, newest first;
+    on the same instant by kind (0 exchange, 1 attendance, 2 event, 3 assessment), then the
+    latest recorded first. Group sessions and assessments have a day: noon in the current
+    time zone. One statement over the case's own rows, sorted and cut by PostgreSQL: a case
+    with 2,000 exchanges sends 51 keys, not 2,000 (bench/RESULTS.md, "7. Issue #21")."""
+    through = Interaction.cases.through._meta.db_table
+    # Table names from the models, values as parameters.
+    sql = f"""
+        SELECT at, kind, id FROM (
+            SELECT i.occurred_at AS at, 0 AS kind, i.id
+            FROM {through} ic JOIN {Interaction._meta.db_table} i ON i.id = ic.interaction_id
+            WHERE ic.case_id = %(case)s
+            UNION ALL
+            SELECT (s.held_on + time '12:00') AT TIME ZONE %(tz)s, 1, a.id
+            FROM {Attendance._meta.db_table} a
+            JOIN {GroupSession._meta.db_table} s ON s.id = a.session_id
+            WHERE a.case_id = %(case)s
+            UNION ALL
+            SELECT e.at, 2, e.id FROM {CaseEvent._meta.db_table} e WHERE e.case_id = %(case)s
+            UNION ALL
+            SELECT (m.assessed_on + time '12:00') AT TIME ZONE %(tz)s, 3, m.id
+            FROM {ImpactAssessment._meta.db_table} m WHERE m.case_id = %(case)s
+        ) keys ORDER BY at DESC, kind, id DESC LIMIT %(limit)s OFFSET %(offset)s"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"case": case_id, "tz": timezone.get_current_timezone_name(),
+                             "limit": limit, "offset": offset})
+        return [(at, kind, pk) for at, kind, pk in cursor.fetchall()]
 
 
 def case_timeline(*, actor: Actor, case: Case, limit: int = TIMELINE_PAGE_SIZE,
@@ -206,22 +259,13 @@ def case_timeline(*, actor: Actor, case: Case, limit: int = TIMELINE_PAGE_SIZE,
     """Everything about a case, newest first: `limit` entries after the `offset` newest.
     Clinical notes are not loaded unless the actor may read them.
 
-    Two steps: the (date, id) of every entry of the case, from the case's own rows (its
-    index on case_id), sorted here; then only the page's rows. Asking PostgreSQL for "the
-    case's 50 latest exchanges" instead let it walk the index on the date of *every*
-    exchange of the association until 50 of this case turned up: 2.6 s for a case closed
-    months ago among 500,000 exchanges (bench/RESULTS.md, "3. Request path")."""
-    keys = [(at, 0, pk) for pk, at in Interaction.cases.through.objects.filter(
-        case_id=case.pk).values_list("interaction_id", "interaction__occurred_at")]
-    keys += [(_as_datetime(day), 1, pk) for pk, day in Attendance.objects.filter(
-        case=case).values_list("id", "session__held_on")]
-    keys += [(at, 2, pk) for pk, at in CaseEvent.objects.filter(case=case).values_list(
-        "id", "at")]
-    keys += [(_as_datetime(day), 3, pk) for pk, day in ImpactAssessment.objects.filter(
-        case=case).values_list("id", "assessed_on")]
-    # Newest first; on the same instant, by kind, then the latest recorded first.
-    keys.sort(key=lambda k: (-k[0].timestamp(), k[1], -k[2]))
-    page = keys[offset:offset + limit]
+    Two steps: the (date, kind, id) of the page's entries, chosen among the case's own rows
+    (their index on case_id) and sorted by PostgreSQL (_timeline_keys); then only the
+    page's rows. Asking PostgreSQL for "the case's 50 latest exchanges" instead let it walk
+    the index on the date of *every* exchange of the association until 50 of this case
+    turned up: 2.6 s for a case closed months ago among 500,000 exchanges
+    (bench/RESULTS.md, "3. Request path")."""
+    page = _timeline_keys(case.pk, limit=limit, offset=offset)
     wanted: dict[int, list[int]] = {0: [], 1: [], 2: [], 3: []}
     for _at, kind, pk in page:
         wanted[kind].append(pk)

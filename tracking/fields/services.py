@@ -61,6 +61,15 @@ def field_list(target: str, *, include_archived: bool = False) -> QuerySet[Custo
     return qs.order_by("position", "id")
 
 
+def field_list_of(targets: tuple[str, ...], *, include_archived: bool = False,
+                  ) -> QuerySet[CustomField]:
+    """field_list of several targets in one query, in the same order within each target."""
+    qs = CustomField.objects.filter(target__in=targets)
+    if not include_archived:
+        qs = qs.filter(is_archived=False)
+    return qs.order_by("position", "id")
+
+
 def access_field(actor: Actor, field_id: Any) -> CustomField:
     """A field of this association, for its admins; 404 for everything else, alike."""
     if actor.role != Role.ADMIN:
