@@ -28,7 +28,8 @@ from tenants.models import Role
 MFA_REQUIRED_ROLES = frozenset({Role.ADMIN.value, Role.PSYCHOLOGIST.value})
 # What a person who still has to set up a second factor may reach: setting it up (and
 # re-authenticating for it, verifying their address if allauth asks), signing out, and what
-# is open to everyone anyway — the referral form, health checks, static files, the language.
+# is open to everyone anyway — the referral form, the public drop-in booking, Question Psy's
+# form and answers, health checks, static files, the language.
 SETUP_OPEN_PREFIXES = (
     "/accounts/2fa/",
     "/accounts/reauthenticate/",
@@ -40,6 +41,8 @@ SETUP_OPEN_PREFIXES = (
     "/healthz",
     "/readyz",
     "/signaler",
+    "/rendez-vous",
+    "/question-psy/",
     # Leaving for another association (where the role may not require it) reads nothing here.
     "/changer/",
     "/passage/",

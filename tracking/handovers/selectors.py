@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from tenants.handovers import selectors as public
 from tenants.handovers import services as public_services
-from tenants.models import Association, Handover
+from relier_platform.tenancy import current_schema
+from tenants.models import Association, Handover, HandoverStatus
 from tracking.models import Case, ConsentGiver, ConsentMethod, HandoverDirection, HandoverRecord
 from tracking.school_year import age_bracket
 
@@ -73,6 +74,33 @@ def received_list(*, limit: int = 100) -> QuerySet[HandoverRecord]:
 
 def case_handovers(case: Case) -> QuerySet[HandoverRecord]:
     return HandoverRecord.objects.filter(case=case).order_by("-at", "-id")
+
+
+def case_handovers_export(case: Case) -> list[dict[str, Any]]:
+    """A case's hand-overs for the person's access request (art. 15): to or from which
+    association, when, what was sent, the consent recorded, and what became of a sent one
+    (read from the public record by this association's own ids; a received one was
+    accepted, or it would not be in the file)."""
+    records = list(case_handovers(case).order_by("at", "id"))
+    sent_ids = [int(r.public_id) for r in records if r.direction == HandoverDirection.SENT]
+    association = Association.objects.filter(schema_name=current_schema()).first()
+    found = public.sent_by_association(association, sent_ids) if association and sent_ids else {}
+    rows = []
+    for r in records:
+        outcome = found.get(int(r.public_id))
+        rows.append({
+            "sens": str(r.get_direction_display()), "autre_association": r.other_association_name,
+            "date": r.at.isoformat(), "prenom": r.first_name, "annee_de_naissance": r.birth_year,
+            "types_de_situation": [str(s.get("label", "")) for s in r.situation_types or []],
+            "resume": r.summary,
+            "consentement": {"donne_par": str(r.get_consent_given_by_display()),
+                             "date": r.consent_given_on.isoformat(),
+                             "forme": str(r.get_consent_method_display())},
+            "issue": (str(outcome.get_status_display()) if outcome is not None
+                      else str(HandoverStatus.ACCEPTED.label)
+                      if r.direction == HandoverDirection.RECEIVED else ""),
+        })
+    return rows
 
 
 def receivers_for(association: Association) -> QuerySet[Association]:

@@ -41,6 +41,7 @@ from tracking.dropin.services import case_bookings_erase
 from tracking.employment import selectors as employment_selectors
 from tracking.employment import services as employment_services
 from tracking.fields import services as custom_fields
+from tracking.handovers.selectors import case_handovers_export
 from tracking.models import (
     Attendance,
     AuditLog,
@@ -260,6 +261,7 @@ def case_export(*, actor: Actor, case: Case, association_name: str) -> dict[str,
                     is not None, "annulee": t.cancelled_at is not None}
                    for t in Task.objects.filter(case=case).order_by("due_on", "id")],
         "documents": documents.export_part(case),
+        "transmissions": case_handovers_export(case),
         "historique": _history_part(case),
         "acces_accordes": _grants_part(case),
         # The other young person's code is theirs (art. 15-4): only the nature of the link.

@@ -87,6 +87,12 @@ def test_admin_or_psychologist_without_totp_is_sent_to_set_one_up_on_every_page(
     for path in (SETUP, "/accounts/2fa/", "/signaler", "/healthz"):
         assert client.get(path).status_code == 200, path
     assert client.get("/accounts/logout/").status_code == 200
+    # The association's public pages (open or closed by its settings: 200 or 404) are
+    # never turned into the setup page.
+    for path in ("/rendez-vous", "/question-psy/", "/question-psy/reponses/"):
+        response = client.get(path)
+        assert response.status_code in (200, 404), path
+        assert response.get("Location") != SETUP, path
 
 
 def test_the_setup_page_says_why(world: World) -> None:
