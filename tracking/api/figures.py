@@ -101,6 +101,15 @@ class _Impact(serializers.Serializer[Any]):
     axes = _Axis(many=True)
 
 
+class _Questions(serializers.Serializer[Any]):
+    """Question Psy: questions received and answered, weekly sessions held, who asked."""
+
+    received = CountField()
+    answered = CountField()
+    sessions_held = CountField()
+    by_asker = _Breakdown()
+
+
 class _Period(serializers.Serializer[Any]):
     school_year = serializers.CharField(source="slug")
     label = serializers.CharField()
@@ -123,5 +132,7 @@ class FiguresSerializer(serializers.Serializer[Any]):
     groups = _Groups()
     awareness = _Awareness()
     impact = _Impact()
+    employment_milestones = _Breakdown()
     dropin_hours = _Breakdown()
     dropin_no_shows = CountField()
+    questions = _Questions()

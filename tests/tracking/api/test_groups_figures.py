@@ -284,3 +284,37 @@ def test_a_bad_period_is_refused_in_french_or_english(
                                     HTTP_ACCEPT_LANGUAGE="en"), 400)
     assert french["errors"][0]["field"] == english["errors"][0]["field"] == "period"
     assert french["errors"][0]["message"] != english["errors"][0]["message"]
+
+
+def test_the_api_figures_count_question_psy_and_employment_milestones(world: World) -> None:
+    """The figures the page shows for Question Psy and the employment programme are in
+    the API too (exact for a key, "< 11" for the read-only role), never a question's text
+    nor a milestone's note, and only this association's."""
+    from tests.tracking.employment.test_milestones import _case, _record
+    from tests.tracking.questions.test_question_figures import _some_questions
+
+    _some_questions(world)
+    young = _case(world, first_name="Canari-Emploi")
+    _record(world, young, "orientation", timezone.localdate(), note="Note-canari")
+    _key, raw = make_key(world.acme, "figures:read")
+    body = key_client(world.acme, raw).get("/api/v1/figures/").json()
+    with schema_context(world.acme.schema_name):
+        figures = activity_figures(period_kind="school",
+                                   year=school_year_of(timezone.localdate()))
+    assert body["questions"]["received"] == figures.questions.received >= 3
+    assert body["questions"]["sessions_held"] == figures.questions.sessions_held
+    assert {r["key"]: r["count"] for r in body["questions"]["by_asker"]["rows"]} == {
+        r.key: r.count for r in figures.questions.by_asker.rows}
+    milestones = {r["label"]: r["count"] for r in body["employment_milestones"]["rows"]}
+    assert milestones["Orientation par l'agence pour l'emploi"] == 1
+    hidden = signed_in(world.acme_members["read_only"], world.acme).get(
+        "/api/v1/figures/", **JSON).json()
+    assert hidden["questions"]["received"] == HIDDEN
+    assert {r["count"] for r in hidden["employment_milestones"]["rows"]} <= {HIDDEN, 0}
+    _beta, beta = make_key(world.beta, "figures:read")
+    other = key_client(world.beta, beta).get("/api/v1/figures/").json()
+    assert other["questions"]["received"] == 0
+    assert {r["count"] for r in other["employment_milestones"]["rows"]} <= {0}
+    for response_body in (body, hidden, other):
+        text = str(response_body)
+        assert "Question d'un parent" not in text and "Note-canari" not in text
