@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from django.apps import apps
 from django.conf import settings
@@ -53,6 +54,45 @@ def primary() -> Fernet:
 def keyring() -> MultiFernet:
     """Decrypts with any known key; `rotate` re-encrypts with the primary one."""
     return MultiFernet([Fernet(key) for key in derived_keys()])
+
+
+# --- Keys of one association --------------------------------------------------------------
+#
+# What must open only in the association it belongs to (a document's bytes, which may sit
+# in a shared object store) is encrypted with a key of that association alone: derived
+# (HKDF-SHA256) from each platform key above, the purpose and the association's schema
+# name (a restored association keeps its schema: tenants.offboarding.backup). A token of
+# one association does not open with another's key nor with the platform's. Rotating the
+# platform keys (tenants.keys.rotation) rotates every association's keys with them.
+
+_ASSOCIATION_SALT = b"relier-association-key-v1"
+
+
+@lru_cache(maxsize=1024)
+def _association_key(platform_key: bytes, purpose: str, schema: str) -> bytes:
+    raw = base64.urlsafe_b64decode(platform_key)
+    info = f"{purpose}:{schema}".encode()
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=_ASSOCIATION_SALT,
+                   info=info).derive(raw)
+    return base64.urlsafe_b64encode(derived)
+
+
+def association_keys(purpose: str, schema: str) -> list[bytes]:
+    """The association's keys for `purpose`, in the order of derived_keys()."""
+    if not schema or schema == "public":
+        raise ValueError("an association's key needs its schema")
+    return [_association_key(key, purpose, schema) for key in derived_keys()]
+
+
+def association_primary(purpose: str, schema: str) -> Fernet:
+    """The key the association's new values for `purpose` are encrypted with."""
+    return Fernet(association_keys(purpose, schema)[0])
+
+
+def association_keyring(purpose: str, schema: str) -> MultiFernet:
+    """Opens with any of the association's keys for `purpose`; `rotate` re-encrypts with
+    its primary one."""
+    return MultiFernet([Fernet(key) for key in association_keys(purpose, schema)])
 
 
 def forget_field_keys() -> None:

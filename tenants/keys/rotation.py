@@ -15,7 +15,9 @@ storage, not columns: they are re-encrypted the same way, one at a time, in the 
 schema transaction (`document_blobs_rotate`); an unreadable one is reported as table
 `tracking_casedocument`, column `blob`, and stops its schema like an unreadable value. In
 an S3-compatible store the rewritten objects are not rolled back with the schema — they
-are under the primary key, which still opens them.
+are under the primary key, which still opens them. Their key is the association's own,
+derived from the platform key (tenants.keys.fields.association_keys): it rotates with it,
+and a blob still under the platform key itself (written before) is moved to it.
 """
 
 from __future__ import annotations

@@ -22,13 +22,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
-from tenants.keys.fields import keyring, primary
 from tracking.audit.services import audit_record
 from tracking.documents import content
 from tracking.documents.models import CaseDocument
 from tracking.documents.storage import (
     UnreadableBlobError,
     decrypt,
+    documents_keyring,
+    documents_primary,
     documents_storage,
     encrypt,
     is_transactional,
@@ -310,13 +311,13 @@ class BlobRotation:
 
 def document_blobs_rotate(*, write: bool = True) -> BlobRotation:
     """In the current schema: every kept document's blob under an older key is
-    re-encrypted with the primary one (one at a time: a blob is up to the size limit),
-    through the storage — in the caller's transaction for the database storage; in an
-    S3-compatible store each object is replaced as it goes (the old key still opens what
-    was not rewritten yet, and a re-run resumes)."""
+    re-encrypted with the association's primary documents key (one at a time: a blob is
+    up to the size limit), through the storage — in the caller's transaction for the
+    database storage; in an S3-compatible store each object is replaced as it goes (the
+    old key still opens what was not rewritten yet, and a re-run resumes)."""
     result = BlobRotation(unreadable=[])
     storage = documents_storage()
-    current, ring = primary(), keyring()
+    current, ring = documents_primary(), documents_keyring()
     kept = CaseDocument.objects.filter(destroyed_at__isnull=True).order_by("pk")
     for pk, name in kept.values_list("pk", "blob_name"):
         with storage.open(name) as stored:

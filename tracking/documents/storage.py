@@ -11,19 +11,23 @@
   transaction commits.
 
 Both only ever see Fernet tokens (AES-128-CBC with HMAC-SHA256: authenticated) made with the
-key of the encrypted columns (tenants.keys.fields.primary), opened with any known key
-(keyring) so that key rotation (tenants.keys.rotation) can re-encrypt them."""
+association's own documents key (tenants.keys.fields.association_primary: derived from the
+platform key and the schema), opened with any of its keys (documents_keyring) so that key
+rotation (tenants.keys.rotation) can re-encrypt them. A blob copied into another
+association's storage, or read with the platform's key, does not open. Blobs written
+before the documents had their association's key (under the platform's key of the
+encrypted columns) are still read, and `rotate_field_keys` re-encrypts them."""
 
 from __future__ import annotations
 
-from cryptography.fernet import InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import Storage, storages
 from django.db import connection
 from django.utils.deconstruct import deconstructible
 from django_tenants.utils import get_public_schema_name
 
-from tenants.keys.fields import keyring, primary
+from tenants.keys.fields import association_keys, association_primary, derived_keys
 from tracking.documents.models import DocumentBlob
 
 ALIAS = "documents"
@@ -33,13 +37,27 @@ class UnreadableBlobError(Exception):
     """No known key opens the stored bytes (or they were altered)."""
 
 
+PURPOSE = "documents"
+
+
+def documents_primary() -> Fernet:
+    """The current association's key for new blobs."""
+    return association_primary(PURPOSE, tenant_schema())
+
+
+def documents_keyring() -> MultiFernet:
+    """The current association's documents keys, then the platform's (blobs of before)."""
+    keys = [*association_keys(PURPOSE, tenant_schema()), *derived_keys()]
+    return MultiFernet([Fernet(key) for key in keys])
+
+
 def encrypt(data: bytes) -> bytes:
-    return primary().encrypt(data)
+    return documents_primary().encrypt(data)
 
 
 def decrypt(token: bytes) -> bytes:
     try:
-        return keyring().decrypt(token)
+        return documents_keyring().decrypt(token)
     except InvalidToken:
         raise UnreadableBlobError from None
 

@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from relier_platform.tenancy import current_schema
 from tenants.handovers import selectors as public
 from tenants.handovers import services as public_services
-from relier_platform.tenancy import current_schema
 from tenants.models import Association, Handover, HandoverStatus
 from tracking.models import Case, ConsentGiver, ConsentMethod, HandoverDirection, HandoverRecord
 from tracking.school_year import age_bracket

@@ -317,4 +317,5 @@ def test_the_api_figures_count_question_psy_and_employment_milestones(world: Wor
     assert {r["count"] for r in other["employment_milestones"]["rows"]} <= {0}
     for response_body in (body, hidden, other):
         text = str(response_body)
-        assert "Question d'un parent" not in text and "Note-canari" not in text
+        assert "Question d'un parent" not in text
+        assert "Note-canari" not in text

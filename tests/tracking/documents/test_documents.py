@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from cryptography.fernet import InvalidToken
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import SkipFile
 from django.test import override_settings
@@ -16,7 +17,7 @@ from django_tenants.utils import schema_context
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tenants.keys.fields import keyring
+from tenants.keys.fields import association_keyring, keyring
 from tenants.models import User
 from tests.conftest import World, host_client, signed_in
 from tests.tracking.documents.conftest import (
@@ -164,7 +165,13 @@ def test_the_bytes_are_encrypted_at_rest(world: World) -> None:
         assert blob.name.startswith("documents/")
     assert b"Sami" not in raw
     assert TEXT not in raw
-    assert keyring().decrypt(raw) == TEXT  # Fernet: authenticated, the fields' keys
+    # Fernet (authenticated) with acme's own documents key: not the platform's key of the
+    # encrypted columns, not beta's.
+    assert association_keyring("documents", "a_acme").decrypt(raw) == TEXT
+    for other in (keyring(), association_keyring("documents", "a_beta"),
+                  association_keyring("handover", "a_acme")):
+        with pytest.raises(InvalidToken):
+            other.decrypt(raw)
     # Nor is the file's name stored in clear.
     from django.db import connection
 

@@ -8,9 +8,11 @@ import base64
 import json
 
 import pytest
+from cryptography.fernet import InvalidToken
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from tenants.keys.fields import association_primary, keyring, primary
 from tenants.keys.rotation import rotate_schema
 from tests.conftest import World, signed_in
 from tests.tenants.keys.test_key_rotation import KEY_B, KEY_C, fernet, keys
@@ -141,13 +143,39 @@ def test_key_rotation_re_encrypts_the_blobs(world: World) -> None:
         assert result.unreadable_count == 0
         with schema_context("a_acme"):
             token = bytes(DocumentBlob.objects.get(name=document.blob_name).content)
-        assert fernet(KEY_B).decrypt(token) == SECRET_TEXT
+        # Under acme's documents key derived from the new platform key.
+        assert association_primary("documents", "a_acme").decrypt(token) == SECRET_TEXT
+        with pytest.raises(InvalidToken):
+            fernet(KEY_B).decrypt(token)
         again = rotate_schema("a_acme")  # nothing left to rewrite
         assert again.rewritten == 0
     with keys(KEY_B):  # the old key forgotten: still readable
         got = signed_in(world.acme_members["admin"], world.acme).get(
             f"/dossiers/{case.pk}/documents/{document.pk}/telecharger/")
         assert got.content == SECRET_TEXT
+
+
+def test_a_blob_of_before_under_the_platform_key_is_read_then_moved_to_the_association_key(
+        world: World) -> None:
+    """Blobs written before the documents had their association's key (under the platform
+    key of the encrypted columns) still download; rotation re-encrypts them."""
+    case = make_case(world.acme, world.acme_members["admin"])
+    document = upload(world.acme, world.acme_members["admin"], "admin", case, SECRET_TEXT,
+                      "a.txt")
+    with schema_context("a_acme"):
+        DocumentBlob.objects.filter(name=document.blob_name).update(
+            content=primary().encrypt(SECRET_TEXT))
+    url = f"/dossiers/{case.pk}/documents/{document.pk}/telecharger/"
+    client = signed_in(world.acme_members["admin"], world.acme)
+    assert client.get(url).content == SECRET_TEXT
+    result = rotate_schema("a_acme")
+    assert (result.committed, result.unreadable_count) == (True, 0)
+    with schema_context("a_acme"):
+        token = bytes(DocumentBlob.objects.get(name=document.blob_name).content)
+    assert association_primary("documents", "a_acme").decrypt(token) == SECRET_TEXT
+    with pytest.raises(InvalidToken):
+        keyring().decrypt(token)
+    assert client.get(url).content == SECRET_TEXT
 
 
 def test_a_blob_no_key_opens_stops_its_schema(world: World) -> None:

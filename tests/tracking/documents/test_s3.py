@@ -15,7 +15,7 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 from moto.server import ThreadedMotoServer
 
-from tenants.keys.fields import keyring
+from tenants.keys.fields import association_keyring
 from tests.conftest import World, signed_in
 from tests.tracking.documents.conftest import TEXT, upload
 from tests.tracking.factories import actor, make_case
@@ -79,7 +79,7 @@ def test_documents_go_to_the_bucket_under_the_schema_encrypted(world: World, s3:
     raw = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
     assert TEXT not in raw
     assert b"Sami" not in raw
-    assert keyring().decrypt(raw) == TEXT
+    assert association_keyring("documents", "a_acme").decrypt(raw) == TEXT
     got = client.get(f"/dossiers/{case.pk}/documents/{document.pk}/telecharger/")
     assert (got.status_code, got.content) == (200, TEXT)
     # From beta's schema, the same name is another key: nothing to open.

@@ -33,7 +33,8 @@ def test_the_access_export_lists_a_sent_hand_over_and_its_outcome(
     assert row["autre_association"] == "Bêta Écoute"
     assert (row["prenom"], row["annee_de_naissance"], row["resume"]) == (
         FIRST_NAME, THIS_YEAR - 14, SUMMARY)
-    assert row["consentement"]["donne_par"] and row["consentement"]["forme"]
+    assert row["consentement"]["donne_par"]
+    assert row["consentement"]["forme"]
     assert row["issue"] == "En attente"
     assert len(row["types_de_situation"]) == 2
 
