@@ -121,6 +121,33 @@ def clinical_columns() -> dict[str, tuple[str, ...]]:
     return dict(sorted(found.items()))
 
 
+def clinical_row_columns() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Columns clinical only on some rows, by table: (flag column, columns) from each
+    model's `CLINICAL_WHEN` — ("clinical", ("file_name",)) on a case document: the name of a
+    psychologist's report is theirs, a certificate's is everyone's. Exports made for
+    someone without CLINICAL blank these columns on the rows whose flag is true."""
+    from django.apps import apps
+    from django.db import models
+
+    found: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for model in apps.get_models(include_auto_created=True):
+        when = getattr(model, "CLINICAL_WHEN", None)
+        if not when or model._meta.proxy:
+            continue
+        flag_name, names = when
+        flag = model._meta.get_field(flag_name)
+        if not isinstance(flag, models.BooleanField):
+            raise TypeError(f"{model.__name__}.CLINICAL_WHEN: {flag_name} is no boolean")
+        columns = []
+        for name in names:
+            field = model._meta.get_field(name)
+            if not isinstance(field, models.Field) or not field.column:
+                raise TypeError(f"{model.__name__}.CLINICAL_WHEN: {name} has no column")
+            columns.append(field.column)
+        found[model._meta.db_table] = (flag.column, tuple(columns))
+    return dict(sorted(found.items()))
+
+
 # Archived cases (tracking/privacy/retention.py) are outside every list, search, form and
 # export: only the retention pages reach them, for CASE_ARCHIVED_READ.
 NOT_ARCHIVED = Q(archived_at__isnull=True)

@@ -14,7 +14,9 @@ Left out: login sessions (secrets, not the association's data) and every clinica
 (tracking.permissions.clinical_columns, declared on the models): admins may not read
 clinical notes, so such a column is replaced by `<column>_exists` (true/false), computed by
 PostgreSQL — the note's text never leaves the database here. Psychologists download the
-notes of their cases apart (tenants.offboarding.clinical). For a restore, the `pg_dump` of
+notes of their cases apart (tenants.offboarding.clinical). A column clinical on some rows
+only (tracking.permissions.clinical_row_columns: a clinical document's name) is written
+empty on those rows. For a restore, the `pg_dump` of
 tenants.offboarding.backup is made next to it (it stays on the platform).
 
 The cases' documents are written decrypted under `documents/<id>-<name>` (listed with
@@ -45,7 +47,7 @@ from tenants.models import Association
 from tenants.offboarding.backup import association_manifest
 from tracking.documents.services import closure_clinical_count, closure_documents
 from tracking.figures.exports import neutralise
-from tracking.permissions import clinical_columns
+from tracking.permissions import clinical_columns, clinical_row_columns
 
 # 2: clinical columns left out (replaced by `<column>_exists`), `left_out`, the read-me files.
 EXPORT_FORMAT = 2
@@ -166,10 +168,12 @@ class Hashing(io.RawIOBase):
 
 def _table_csv(archive: zipfile.ZipFile, name: str, schema: str, table: str, *,
                encrypted: tuple[str, ...], clinical: tuple[str, ...],
-               ring: MultiFernet) -> tuple[str, list[str], int, dict[str, int]]:
+               ring: MultiFernet, clinical_rows: tuple[str, tuple[str, ...]] | None = None,
+               ) -> tuple[str, list[str], int, dict[str, int]]:
     """Stream one table into the entry `name`; its SHA-256, columns, row count and, per
     clinical column, how many values were left out. A clinical column is never read: the
-    query asks PostgreSQL only whether it holds something."""
+    query asks PostgreSQL only whether it holds something. A column clinical on some rows
+    (`clinical_rows`: flag column, columns) is read as NULL on those rows, by PostgreSQL."""
     quote = connection.ops.quote_name
     rows = 0
     selected: list[str] = []
@@ -181,6 +185,10 @@ def _table_csv(archive: zipfile.ZipFile, name: str, schema: str, table: str, *,
             selected.append(f"({quote(column)} IS NOT NULL AND {quote(column)} <> '') "
                             f"AS {quote(exists_column(column))}")
             columns.append(exists_column(column))
+        elif clinical_rows and column in clinical_rows[1]:
+            selected.append(f"CASE WHEN {quote(clinical_rows[0])} THEN NULL "
+                            f"ELSE {quote(column)} END AS {quote(column)}")
+            columns.append(column)
         else:
             selected.append(quote(column))
             columns.append(column)
@@ -216,6 +224,7 @@ def export_zip(association: Association, target: Path, *,
     schema = association.schema_name
     encrypted = {t.table: t.columns for t in encrypted_tables(tenant=True)}
     clinical = clinical_columns()
+    clinical_rows = clinical_row_columns()
     ring = keyring()
     partial = target.with_name(target.name + ".part")
     tables: list[TableExport] = []
@@ -228,7 +237,8 @@ def export_zip(association: Association, target: Path, *,
                 name = f"tables/{table}.csv"
                 digest, columns, rows, left_out = _table_csv(
                     archive, name, schema, table, encrypted=encrypted.get(table, ()),
-                    clinical=clinical.get(table, ()), ring=ring)
+                    clinical=clinical.get(table, ()), ring=ring,
+                    clinical_rows=clinical_rows.get(table))
                 tables.append(TableExport(table, name, columns,
                                           [c for c in columns if c in encrypted.get(table, ())],
                                           rows, digest, left_out))
@@ -253,6 +263,9 @@ def export_zip(association: Association, target: Path, *,
                     "encoding": "UTF-8", "empty_cell": "NULL ou texte vide",
                     "encrypted_columns": "déchiffrées, sauf les colonnes cliniques "
                                          "(voir left_out)",
+                    "clinical_rows": {
+                        table: {"si": flag, "colonnes_vides": list(cols)}
+                        for table, (flag, cols) in clinical_rows.items()},
                     "formulas": "un texte commençant par = + - @ est précédé d'une apostrophe",
                 },
                 "restore_dump": dump,

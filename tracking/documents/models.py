@@ -34,6 +34,10 @@ class CaseDocument(models.Model):
     # When the blob was destroyed (withdrawal or erasure): nothing is left in the storage.
     destroyed_at = models.DateTimeField(null=True, blank=True)
 
+    # A clinical document's name is for psychologists only: exports made for anyone else
+    # (the closing association's admins) blank it (tracking.permissions.clinical_row_columns).
+    CLINICAL_WHEN = ("clinical", ("file_name",))
+
     class Meta:
         ordering = ("-uploaded_at", "-id")
         verbose_name = _("document")

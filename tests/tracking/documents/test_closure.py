@@ -5,6 +5,8 @@ cases, never a colleague's."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,18 @@ def test_the_admins_export_holds_the_documents_but_the_clinical_ones(
         (f"documents/{plain.pk}-cr.txt", plain.pk, len(TEXT))]
     assert documents["clinical_left_out"] == 2
     assert CLINICAL_EXPORT_PATH in documents["clinical_where"]["fr"]
+    # The documents' table: the plain one's name decrypted, a clinical one's blank.
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(
+        files["tables/tracking_casedocument.csv"].decode("utf-8")))}
+    assert rows[str(plain.pk)]["file_name"] == "cr.txt"
+    for clinical in (made["mine"], made["theirs"]):
+        assert rows[str(clinical.pk)]["file_name"] == ""
+        assert rows[str(clinical.pk)]["clinical"] == "true"
+    for content in files.values():
+        assert b"bilan.pdf" not in content
+        assert b"bilan-autre" not in content
+    assert manifest["conventions"]["clinical_rows"]["tracking_casedocument"] == {
+        "si": "clinical", "colonnes_vides": ["file_name"]}
 
 
 def test_each_psychologist_takes_away_the_clinical_documents_of_their_cases(
