@@ -144,7 +144,7 @@ def clinical_row_columns() -> dict[str, tuple[str, tuple[str, ...]]]:
             if not isinstance(field, models.Field) or not field.column:
                 raise TypeError(f"{model.__name__}.CLINICAL_WHEN: {name} has no column")
             columns.append(field.column)
-        found[model._meta.db_table] = (flag.column, tuple(columns))
+        found[model._meta.db_table] = (str(flag.column), tuple(columns))
     return dict(sorted(found.items()))
 
 
