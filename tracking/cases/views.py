@@ -25,6 +25,7 @@ from tracking.audit.services import audit_record
 from tracking.cases import selectors
 from tracking.cases import services as case_services
 from tracking.cases.referrals import ReferralData, referral_submit
+from tracking.dropin import selectors as dropin_selectors
 from tracking.employment.forms import case_section as employment_section
 from tracking.fields import services as custom_fields
 from tracking.forms import add_error, as_date, as_int
@@ -229,6 +230,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
         "overdue": selectors.case_is_overdue(case),
         "age_bracket": case.age_bracket(),
         "employment": employment_section(case, can_edit=can_edit),
+        "dropin_upcoming": dropin_selectors.case_upcoming(case),
     })
 
 

@@ -211,6 +211,18 @@ def dropin_counts(since: datetime, until: datetime) -> tuple[dict[str, int], int
     return held, no_shows
 
 
+UPCOMING_SHOWN = 10
+
+
+def case_upcoming(case: Case, now: datetime | None = None) -> list[DropinBooking]:
+    """A case's drop-in slots still to come (booked, not over yet), soonest first, for its
+    page (whoever reads the case sees when and with whom: it is the case's own)."""
+    now = now or timezone.now()
+    return list(DropinBooking.objects.select_related("schedule__psychologist").filter(
+        case=case, status=BookingStatus.BOOKED, ends_at__gt=now,
+    ).order_by("starts_at", "id")[:UPCOMING_SHOWN])
+
+
 def case_bookings_export(case: Case) -> list[dict[str, Any]]:
     """A case's drop-in bookings for the person's access request (art. 15): when, how,
     what became of it, and the callback details given."""

@@ -28,7 +28,7 @@ from tests.tracking.dropin.conftest import (
 )
 from tests.tracking.factories import actor, make_case
 from tracking.dropin import selectors, services
-from tracking.models import AuditLog, DropinBooking, DropinSchedule, Interaction
+from tracking.models import AuditLog, Case, DropinBooking, DropinSchedule, Interaction
 from tracking.privacy.retention import retention_apply
 from tracking.privacy.services import case_anonymise, case_export
 
@@ -449,3 +449,37 @@ def test_the_day_view_and_the_hours_speak_english(world: World,
     hours = text(client.get("/permanences/horaires/", HTTP_ACCEPT_LANGUAGE="en"))
     assert "Online booking by families" in hours
     assert "Add recurring drop-in hours" in hours
+
+
+def test_the_case_page_lists_its_slots_to_come_and_only_its_own(world: World) -> None:
+    admin, psy = world.acme_members["admin"], world.acme_members["psychologist"]
+    case = make_case(world.acme, admin)
+    other = make_case(world.acme, admin)
+    schedule = make_schedule(world.acme, admin, psy)
+    with schema_context("a_acme"):
+        case, other = (Case.objects.get(pk=case.pk), Case.objects.get(pk=other.pk))
+    _staff_book(world, schedule, next_week(), "10:00", case=case)
+    _staff_book(world, schedule, next_week(), "10:30", case=other)
+    cancelled = _staff_book(world, schedule, next_week(), "11:00", case=case)
+    with schema_context("a_acme"):
+        services.booking_cancel(actor=admin_actor(admin), booking=cancelled)
+    _past_booking(world, schedule, case=case)  # over: not "to come"
+    with schema_context("a_acme"):
+        upcoming = selectors.case_upcoming(case)
+    assert [timezone.localtime(b.starts_at).strftime("%H:%M") for b in upcoming] == ["10:00"]
+    client = signed_in(admin, world.acme)
+    page = text(client.get(f"/dossiers/{case.pk}/"))
+    section = page[page.index("Permanences à venir"):]
+    section = section[:section.index("</section>")]
+    assert "10:00" in section
+    assert "10:30" not in section
+    assert "11:00" not in section
+    assert "09:00" not in section
+    assert str(psy) in section
+    other_page = text(client.get(f"/dossiers/{other.pk}/"))
+    assert "10:00" not in other_page[other_page.index("Permanences à venir"):].split(
+        "</section>")[0]
+    # Another association's member: the case page is not theirs (404, nothing shown).
+    beta = signed_in(world.beta_admin, world.beta).get(f"/dossiers/{case.pk}/")
+    assert beta.status_code == 404
+    assert "Permanences à venir" not in text(beta)
