@@ -122,6 +122,10 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Constant `{% translate %}` and `{% url %}` rendered once per language
+            # (platform/template_memo.py): Django's nodes with a memo.
+            "libraries": {"i18n": "relier_platform.template_memo"},
+            "builtins": ["relier_platform.template_builtins"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
