@@ -22,7 +22,7 @@ from typing import Any, Generic, TypeVar
 
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 M = TypeVar("M", bound=Model)
 
@@ -46,13 +46,18 @@ class _Compiled:
                                  f"parameters {self.params!r}")
             self.positions[name] = found
         select, klass_info = compiler.select, compiler.klass_info
-        if klass_info is None or compiler.annotation_col_map:
-            raise ValueError("PreparedRead: model rows only, without annotations")
-        self.model = klass_info["model"]
-        fields = klass_info["select_fields"]
+        if queryset._iterable_class is ValuesListIterable:
+            klass_info = None  # a values_list() queryset: its rows as tuples
+        elif (queryset._iterable_class is not ModelIterable or klass_info is None
+              or compiler.annotation_col_map):
+            raise ValueError("PreparedRead: model rows without annotations, or values_list()")
+        self.model = None if klass_info is None else klass_info["model"]
+        fields = klass_info["select_fields"] if klass_info is not None else [0]
         self.span = (fields[0], fields[-1] + 1)
-        self.init_list = [f[0].target.attname for f in select[self.span[0]:self.span[1]]]
-        self.populators = get_related_populators(klass_info, select, using)
+        self.init_list = ([f[0].target.attname for f in select[self.span[0]:self.span[1]]]
+                          if klass_info is not None else [])
+        self.populators = (get_related_populators(klass_info, select, using)
+                           if klass_info is not None else [])
         self.converters = [
             (position, converters, expression) for position, (converters, expression)
             in compiler.get_converters([s[0] for s in select]).items()]
@@ -60,7 +65,8 @@ class _Compiled:
 
 class PreparedRead(Generic[M]):
     """`build(**samples)` gives the queryset; calling the read with the same keyword
-    arguments runs its SQL with those values and returns the model objects.
+    arguments runs its SQL with those values and returns the model objects (the rows as
+    tuples for a `values_list()` queryset, whose fields must be the columns themselves).
 
     Each sample must be a value no real argument's place holds otherwise (a number or a
     string nobody would write), of the argument's type: it is found in the compiled
@@ -95,6 +101,8 @@ class PreparedRead(Generic[M]):
             rows = cursor.fetchall()
         if compiled.converters:
             rows = [self._convert(row, compiled, connection) for row in rows]
+        if compiled.model is None:
+            return rows  # type: ignore[return-value]
         start, end = compiled.span
         made = []
         for row in rows:
