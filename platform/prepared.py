@@ -9,6 +9,9 @@ it through `connection.cursor()` and builds the objects as Django's `ModelIterab
 
 The SQL names no schema (Django never qualifies table names): which association's tables
 it reads is decided by the connection's search_path at run time, exactly as for the ORM.
+Unless queries are being logged, the statement is also prepared on the PostgreSQL
+connection (server-side binding, `prepare=True`): parsed and planned once per connection;
+PostgreSQL plans it again whenever the search_path changes.
 
 Relies on Django internals, checked by tests/platform/test_prepared.py: the compiler's
 `as_sql()`, `select` and `klass_info` after it, `get_converters`, and
@@ -20,11 +23,25 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+import psycopg
 from django.db import connections
 from django.db.models import Model, QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 M = TypeVar("M", bound=Model)
+
+
+class _PreparingCursor(psycopg.Cursor[Any]):
+    """A server-side binding cursor whose statements PostgreSQL keeps prepared on the
+    connection (parsed and planned once). Django's cursors bind on the client and never
+    prepare, to stay usable behind a pooler in transaction mode, which Relier does not
+    allow anyway (search_path per connection: deploy/SCALE-OUT.md). PostgreSQL plans a
+    prepared statement again when the search_path changes, so it always reads the tables
+    of the connection's current schema."""
+
+    def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None,
+                binary: bool | None = None) -> Any:
+        return super().execute(query, params, prepare=True, binary=binary)
 
 
 class _Compiled:
@@ -96,9 +113,21 @@ class PreparedRead(Generic[M]):
             for position in positions:
                 params[position] = value
         connection = connections[self.using]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, params)
-            rows = cursor.fetchall()
+        with connection.cursor() as cursor:  # Django's: search_path, wrappers, query log
+            if connection.queries_logged:
+                # Logged (DEBUG, CaptureQueriesContext): Django's client-side binding, so
+                # that the log holds the statement with its values, as for any query.
+                cursor.execute(compiled.sql, params)
+                rows = cursor.fetchall()
+            else:
+                client = cursor.cursor
+                cursor.cursor = _PreparingCursor(connection.connection)
+                try:
+                    cursor.execute(compiled.sql, params)
+                    rows = cursor.fetchall()
+                finally:
+                    cursor.cursor.close()
+                    cursor.cursor = client
         if compiled.converters:
             rows = [self._convert(row, compiled, connection) for row in rows]
         if compiled.model is None:

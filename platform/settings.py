@@ -158,6 +158,10 @@ DATABASES = {
         # connections are bounded by the requests being served, not by open sockets.
         "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 60),
         "CONN_HEALTH_CHECKS": True,
+        # psycopg's default (Django turns it off): lets relier_platform.prepared keep its
+        # few hot statements prepared on the connection. Django's own cursors bind on the
+        # client and are never prepared, whatever this says.
+        "OPTIONS": {"prepare_threshold": 5},
         "TEST": {"NAME": env.str("DATABASE_TEST_NAME", default="test_relier")},
     }
 }

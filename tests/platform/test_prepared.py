@@ -143,3 +143,24 @@ def test_csp_nonce_and_per_view_policies_take_django_csp_path() -> None:
 
     assert "https://example.org" in _respond(updated)["Content-Security-Policy"]
     assert "https://example.org" not in build_policy()
+
+
+def test_prepared_on_the_server_and_each_schema_still_reads_its_own(world: World) -> None:
+    """Unlogged reads are PostgreSQL prepared statements, planned again when the
+    search_path changes: alternating schemas well past psycopg's first executions."""
+    acme = signed_in(world.acme_members["coordinator"], world.acme)
+    beta = signed_in(world.beta_admin, world.beta)
+    acme_key, beta_key = acme.session.session_key, beta.session.session_key
+    for _ in range(8):
+        with schema_context("a_acme"):
+            assert SessionStore(acme_key).load()["_auth_user_id"] == str(
+                world.acme_members["coordinator"].pk)
+            assert SessionStore(beta_key).load() == {}
+        with schema_context("a_beta"):
+            assert SessionStore(beta_key).load()["_auth_user_id"] == str(world.beta_admin.pk)
+            assert SessionStore(acme_key).load() == {}
+    assert not connection.queries_logged
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "django_session"' in statement for statement in prepared)
