@@ -20,13 +20,20 @@ Relies on Django internals, checked by tests/platform/test_prepared.py: the comp
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar
 
 import psycopg
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
+from django.db.models.query import (
+    ModelIterable,
+    NamedValuesListIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
+from django.db.models.utils import create_namedtuple_class
 
 M = TypeVar("M", bound=Model)
 
@@ -113,21 +120,7 @@ class PreparedRead(Generic[M]):
             for position in positions:
                 params[position] = value
         connection = connections[self.using]
-        with connection.cursor() as cursor:  # Django's: search_path, wrappers, query log
-            if connection.queries_logged:
-                # Logged (DEBUG, CaptureQueriesContext): Django's client-side binding, so
-                # that the log holds the statement with its values, as for any query.
-                cursor.execute(compiled.sql, params)
-                rows = cursor.fetchall()
-            else:
-                client = cursor.cursor
-                cursor.cursor = _PreparingCursor(connection.connection)
-                try:
-                    cursor.execute(compiled.sql, params)
-                    rows = cursor.fetchall()
-                finally:
-                    cursor.cursor.close()
-                    cursor.cursor = client
+        rows = run(connection, compiled.sql, params)
         if compiled.converters:
             rows = [self._convert(row, compiled, connection) for row in rows]
         if compiled.model is None:
@@ -142,7 +135,7 @@ class PreparedRead(Generic[M]):
         return made
 
     @staticmethod
-    def _convert(row: tuple[Any, ...], compiled: _Compiled, connection: Any) -> tuple[Any, ...]:
+    def _convert(row: tuple[Any, ...], compiled: Any, connection: Any) -> tuple[Any, ...]:
         values = list(row)
         for position, converters, expression in compiled.converters:
             value = values[position]
@@ -150,3 +143,117 @@ class PreparedRead(Generic[M]):
                 value = converter(value, expression, connection)
             values[position] = value
         return tuple(values)
+
+
+def run(connection: Any, sql: str, params: list[Any], *,
+        prepare: bool = True) -> list[tuple[Any, ...]]:
+    """Execute through Django's cursor (search_path, execute wrappers, query log) and fetch
+    every row; prepared on the server if `prepare`, unless queries are being logged."""
+    with connection.cursor() as cursor:
+        if connection.queries_logged or not prepare:
+            # Logged (DEBUG, CaptureQueriesContext): Django's client-side binding, so that
+            # the log holds the statement with its values, as for any query.
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        client = cursor.cursor
+        cursor.cursor = _PreparingCursor(connection.connection)
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.cursor.close()
+            cursor.cursor = client
+
+
+class _KeyedSQL:
+    __slots__ = ("converters", "empty", "names", "params", "sql")
+
+    def __init__(self, queryset: QuerySet[Any], using: str) -> None:
+        if queryset._iterable_class is not NamedValuesListIterable:
+            raise ValueError("KeyedRows: a values_list(..., named=True) queryset")
+        compiler = queryset.query.get_compiler(using=using)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # a WHERE nothing can match (`pk__in=[]`): no SQL, as Django
+            sql, params = "", ()
+        self.empty = not sql
+        self.sql, self.params = sql, list(params)
+        self.names = tuple(queryset._fields)
+        if len(self.names) != len(compiler.select):
+            raise ValueError("KeyedRows: name every column in values_list()")
+        self.converters = [
+            (position, converters, expression) for position, (converters, expression)
+            in compiler.get_converters([s[0] for s in compiler.select]).items()]
+
+
+class KeyedRows:
+    """The rows of a `values_list(..., named=True)` queryset, for a paginator: slicing and
+    `count()` run SQL compiled once per `key` and slice (kept in `memo`), so a request whose
+    key was seen neither builds nor compiles the queryset. The key must hold everything the
+    SQL and its parameters depend on (who asks, the filters, the day if it counts); `build`
+    gives the queryset on a miss. Rows are the same named tuples as the queryset's. Not
+    prepared on the server: PostgreSQL plans each one for its values (a generic plan could
+    suit a search term or a person badly).
+    Schema: any — the SQL names none, the connection's search_path decides."""
+
+    ordered = True  # for Django's Paginator: the queryset is ordered (checked on a miss)
+
+    def __init__(self, memo: dict[Any, _KeyedSQL], key: Any,
+                 build: Callable[[], QuerySet[Any]], *, using: str = "default",
+                 start: int = 0, stop: int | None = None, limit: int = 2_000) -> None:
+        self.memo, self.key, self.build, self.using = memo, key, build, using
+        self.start, self.stop, self.limit = start, stop, limit
+        self._rows: list[Any] | None = None
+
+    def __getitem__(self, item: slice) -> KeyedRows:
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("KeyedRows: slices without step only")
+        start = self.start + (item.start or 0)
+        stop = None if item.stop is None else self.start + item.stop
+        if self.stop is not None:
+            stop = self.stop if stop is None else min(stop, self.stop)
+        return KeyedRows(self.memo, self.key, self.build, using=self.using, start=start,
+                         stop=stop, limit=self.limit)
+
+    def _sql(self) -> _KeyedSQL:
+        key = (self.key, self.start, self.stop)
+        compiled = self.memo.get(key)
+        if compiled is None:
+            queryset = self.build()
+            if not queryset.ordered:
+                raise ValueError("KeyedRows: an ordered queryset")
+            compiled = _KeyedSQL(queryset[self.start:self.stop], self.using)
+            if len(self.memo) >= self.limit:
+                self.memo.clear()
+            self.memo[key] = compiled
+        return compiled
+
+    def count(self) -> int:
+        """As QuerySet.count() of the slice: the rows of its SQL, counted by PostgreSQL."""
+        compiled = self._sql()
+        if compiled.empty:
+            return 0
+        # Django's own count of a sliced queryset has this shape; the inner SQL is Django's
+        # compiled SQL, every value is a parameter.
+        count = f"SELECT COUNT(*) FROM ({compiled.sql}) subquery"  # noqa: S608
+        rows = run(connections[self.using], count, compiled.params, prepare=False)
+        return int(rows[0][0])
+
+    def _fetch(self) -> list[Any]:
+        if self._rows is None:
+            compiled = self._sql()
+            if compiled.empty:
+                self._rows = []
+                return self._rows
+            connection = connections[self.using]
+            rows = run(connection, compiled.sql, compiled.params, prepare=False)
+            tuple_class = create_namedtuple_class(*compiled.names)
+            self._rows = [tuple_class(*PreparedRead._convert(row, compiled, connection))
+                          if compiled.converters else tuple_class(*row) for row in rows]
+        return self._rows
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._fetch())
+
+    def __len__(self) -> int:
+        return len(self._fetch())
