@@ -1,9 +1,11 @@
 """Builtin template tags of the project (settings.TEMPLATES "builtins"): Django's `{% url %}`
-with a memo for constant arguments (relier_platform.template_memo). Schema: any."""
+with a memo for constant arguments and `{% extends %}` finding the root's blocks once
+(relier_platform.template_memo). Schema: any."""
 
 from django import template
 
-from relier_platform.template_memo import url
+from relier_platform.template_memo import extends, url
 
 register = template.Library()
 register.tag("url", url)
+register.tag("extends", extends)

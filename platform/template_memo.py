@@ -22,8 +22,8 @@ from typing import Any
 from django import template
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.template import defaulttags
-from django.template.base import FilterExpression, Parser, Token
+from django.template import defaulttags, loader_tags
+from django.template.base import FilterExpression, Parser, TextNode, Token
 from django.template.context import Context
 from django.templatetags import i18n
 from django.urls import get_script_prefix, get_urlconf
@@ -98,6 +98,38 @@ class MemoURLNode(defaulttags.URLNode):
 def do_translate(parser: Parser, token: Token) -> MemoTranslateNode:
     node = i18n.do_translate(parser, token)
     node.__class__ = MemoTranslateNode
+    return node  # type: ignore[return-value]
+
+
+class MemoExtendsNode(loader_tags.ExtendsNode):
+    """Django's `{% extends %}`, the root template's blocks found once per compiled template
+    (Django walks the whole parent template for its BlockNodes on every render)."""
+
+    def render(self, context: Context) -> str:
+        compiled_parent = self.get_parent(context)
+        if loader_tags.BLOCK_CONTEXT_KEY not in context.render_context:
+            context.render_context[loader_tags.BLOCK_CONTEXT_KEY] = loader_tags.BlockContext()
+        block_context = context.render_context[loader_tags.BLOCK_CONTEXT_KEY]
+        block_context.add_blocks(self.blocks)
+        for node in compiled_parent.nodelist:
+            # The ExtendsNode has to be the first non-text node.
+            if not isinstance(node, TextNode):
+                if not isinstance(node, loader_tags.ExtendsNode):
+                    blocks = compiled_parent.__dict__.get("_relier_blocks")
+                    if blocks is None:
+                        blocks = compiled_parent.__dict__["_relier_blocks"] = {
+                            n.name: n for n in
+                            compiled_parent.nodelist.get_nodes_by_type(loader_tags.BlockNode)}
+                    block_context.add_blocks(blocks)
+                break
+        with context.render_context.push_state(compiled_parent, isolated_context=False):
+            return str(compiled_parent._render(context))
+
+
+def extends(parser: Parser, token: Token) -> MemoExtendsNode:
+    """`{% extends %}` (relier_platform.template_builtins registers it as a builtin)."""
+    node = loader_tags.do_extends(parser, token)
+    node.__class__ = MemoExtendsNode
     return node  # type: ignore[return-value]
 
 

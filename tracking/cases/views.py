@@ -85,6 +85,8 @@ def custom_filter_widgets(filters: selectors.CaseFilters) -> list[dict[str, Any]
             "min": filters.custom.get(name + "_min", ""),
             "max": filters.custom.get(name + "_max", ""),
             "choices": [(c["code"], c["label"]) for c in each.choices],
+            "options": _text_options(
+                [(c["code"], c["label"]) for c in each.choices], filters.custom.get(name, "")),
         })
     return widgets
 
@@ -112,6 +114,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "partner_options": _options("partner", interactions_selectors.partner_options(),
                                     filters.partner),
         "brackets": [f"{low}-{high}" for low, high in AGE_BRACKETS],
+        "bracket_options": _text_options(
+            [(f"{low}-{high}", f"{low}-{high} {_('ans')}") for low, high in AGE_BRACKETS],
+            filters.age_bracket),
+        "status_options": _text_options(
+            [("open", _("Ouverts")), ("closed", _("Clôturés")), ("all", _("Tous"))],
+            filters.status, between="\n        "),
+        "sort_options": _text_options(
+            [("recent", _("Plus récents")), ("oldest", _("Plus anciens")),
+             ("code", _("Numéro")), ("town", _("Commune"))],
+            filters.sort, between="\n        "),
         "stage_options": _options("stage", workflows_selectors.stage_options(),
                                   filters.stage),
         "custom_filters": custom_filter_widgets(filters),
@@ -201,6 +213,16 @@ def _case_rows(page: Any) -> SafeString:
 # in the key).
 _OPTIONS: dict[tuple[str, str], tuple[list[tuple[int, str]], str]] = {}
 _OPTIONS_KEPT = 500
+
+
+def _text_options(pairs: list[tuple[Any, Any]], selected: Any, *,
+                  between: str = "") -> SafeString:
+    """<option>s of a few fixed values, what `{% for %}<option value="{{ v }}"{% if v ==
+    selected %} selected{% endif %}>{{ label }}</option>{% endfor %}` gives (`between`: the
+    template's text between two of them), without a dozen template nodes per option."""
+    return mark_safe(between.join(  # noqa: S308 - every value and label is escaped
+        f'<option value="{html.escape(str(value))}"{" selected" if value == selected else ""}>'
+        f"{html.escape(str(label))}</option>" for value, label in pairs))
 
 
 def _options(name: str, rows: list[tuple[int, str]], selected: int | None) -> SafeString:
