@@ -26,7 +26,7 @@ from types import TracebackType
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -54,7 +54,29 @@ class _Unreachable:
         return False
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client, but one `redis.Redis` object per connection pool instead of a new one
+    on every cache call: building it (its table of ~170 response callbacks) cost more than
+    the round trip to Redis (bench/RESULTS.md, section 7). `redis.Redis` is safe to share
+    between threads; the connections still come from the pool, one per command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
+    def __init__(self, server: str, params: dict[str, Any]) -> None:
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
+
     def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT,
             version: int | None = None) -> bool:
         with _Unreachable("add"):

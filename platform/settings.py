@@ -92,7 +92,8 @@ MIDDLEWARE = [
     # Before the tenant: the security headers (relier_platform/headers.py) go on every
     # response, the unknown-host page and the sign-in redirects included.
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, its headers built once per process (platform/security_headers.py).
+    "relier_platform.security_headers.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.tenancy.middleware.TenantMiddleware",
@@ -101,7 +102,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, the account read with SQL compiled once (tenants/accounts/authentication.py).
+    "tenants.accounts.authentication.AuthenticationMiddleware",
     "tenants.accounts.security.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -120,6 +122,10 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # Constant `{% translate %}` and `{% url %}` rendered once per language
+            # (platform/template_memo.py): Django's nodes with a memo.
+            "libraries": {"i18n": "relier_platform.template_memo"},
+            "builtins": ["relier_platform.template_builtins"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -152,6 +158,10 @@ DATABASES = {
         # connections are bounded by the requests being served, not by open sockets.
         "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=0 if DEBUG else 60),
         "CONN_HEALTH_CHECKS": True,
+        # psycopg's default (Django turns it off): lets relier_platform.prepared keep its
+        # few hot statements prepared on the connection. Django's own cursors bind on the
+        # client and are never prepared, whatever this says.
+        "OPTIONS": {"prepare_threshold": 5},
         "TEST": {"NAME": env.str("DATABASE_TEST_NAME", default="test_relier")},
     }
 }
@@ -330,6 +340,8 @@ MFA_TOTP_ISSUER = "Relier"
 # Exports and access changes need a sign-in or re-authentication less than this old.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = 5 * 60
 # Sessions end after this long without a request, and this long after sign-in anyway.
+# Django's database sessions, read with SQL compiled once per connection (platform/sessions.py).
+SESSION_ENGINE = "relier_platform.sessions"
 SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
 SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 60 * 60)
 

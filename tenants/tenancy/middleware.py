@@ -129,7 +129,7 @@ class MembershipMiddleware:
         request.memberships = []  # type: ignore[attr-defined]
         if user.is_authenticated:
             # One query gives both the membership here and the switch menu.
-            memberships = list(selectors.membership_list_for_user(user=user))
+            memberships = selectors.membership_list_for_user_every_request(user=user)
             request.memberships = memberships  # type: ignore[attr-defined]
             request.membership = next(  # type: ignore[attr-defined]
                 (m for m in memberships if m.association_id == tenant.pk), None

@@ -4,6 +4,9 @@ what is added to it, the home page and the public referral form."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -11,13 +14,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, get_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relier_platform.errors import ApplicationError
 from relier_platform.pagination import BoundedPaginator
+from relier_platform.prepared import KeyedRows
+from relier_platform.tenancy import current_schema
 from tenants.accounts import ratelimit
 from tracking import forms
 from tracking.access import actor_of, client_ip, requires
@@ -74,13 +79,15 @@ def filters_from(params: Any) -> selectors.CaseFilters:
 def custom_filter_widgets(filters: selectors.CaseFilters) -> list[dict[str, Any]]:
     """What the case list shows to filter on each active custom field of cases."""
     widgets = []
-    for each in custom_fields.field_list(CustomFieldTarget.CASE):
+    for each in custom_fields.field_list_every_request(CustomFieldTarget.CASE):
         name = custom_fields.PREFIX + each.key
         widgets.append({
             "field": each, "name": name, "value": filters.custom.get(name, ""),
             "min": filters.custom.get(name + "_min", ""),
             "max": filters.custom.get(name + "_max", ""),
             "choices": [(c["code"], c["label"]) for c in each.choices],
+            "options": _text_options(
+                [(c["code"], c["label"]) for c in each.choices], filters.custom.get(name, "")),
         })
     return widgets
 
@@ -93,18 +100,33 @@ def case_list(request: HttpRequest) -> HttpResponse:
             or actor.role == "read_only"):
         raise Http404
     filters = filters_from(request.GET)
-    cases = selectors.case_list_rows(selectors.case_list(actor=actor, filters=filters))
-    page = BoundedPaginator(cases, PAGE_SIZE, cap=COUNT_CAP).get_page(request.GET.get("page"))
+    page = BoundedPaginator(_rows_of(actor, filters), PAGE_SIZE,
+                            cap=COUNT_CAP).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    items = list_selectors.picklist_filter_options()
     return render(request, "tracking/case_list.html", {
         "page": page, "rows": _case_rows(page), "filters": filters,
         "query": query.urlencode(),
-        "programmes": list_selectors.picklist(PicklistKind.PROGRAMME),
-        "sources": list_selectors.picklist(PicklistKind.DETECTION_SOURCE),
-        "partner_options": _partner_options(filters.partner),
+        "programme_options": _options("programme", items[PicklistKind.PROGRAMME],
+                                      filters.programme),
+        "source_options": _options("source", items[PicklistKind.DETECTION_SOURCE],
+                                   filters.detection_source),
+        "partner_options": _options("partner", interactions_selectors.partner_options(),
+                                    filters.partner),
         "brackets": [f"{low}-{high}" for low, high in AGE_BRACKETS],
-        "stages": workflows_selectors.stage_list(),
+        "bracket_options": _text_options(
+            [(f"{low}-{high}", f"{low}-{high} {_('ans')}") for low, high in AGE_BRACKETS],
+            filters.age_bracket),
+        "status_options": _text_options(
+            [("open", _("Ouverts")), ("closed", _("Clôturés")), ("all", _("Tous"))],
+            filters.status, between="\n        "),
+        "sort_options": _text_options(
+            [("recent", _("Plus récents")), ("oldest", _("Plus anciens")),
+             ("code", _("Numéro")), ("town", _("Commune"))],
+            filters.sort, between="\n        "),
+        "stage_options": _options("stage", workflows_selectors.stage_options(),
+                                  filters.stage),
         "custom_filters": custom_filter_widgets(filters),
         "can_create": actor.can(Capability.CASE_CREATE),
         "can_export": actor.can(Capability.EXPORT),
@@ -113,8 +135,48 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 
+# SQL of the case list's count and pages by (schema, who asks, filters, day, slice)
+# (relier_platform.prepared.KeyedRows): a list asked again is neither built nor compiled.
+_LIST_SQL: dict[Any, Any] = {}
+
+
+def _rows_of(actor: Actor, filters: selectors.CaseFilters) -> Any:
+    """The rows of the case list (selectors.case_list_rows of selectors.case_list). Their SQL
+    depends only on the role (its capabilities), the person (their assignments and grants
+    are subqueries), the filters and, for an age bracket, today's year: all in the key.
+    Custom-field filters read the fields' definitions to build the SQL: those lists are
+    built as querysets every time."""
+    def build() -> Any:
+        return selectors.case_list_rows(selectors.case_list(actor=actor, filters=filters))
+
+    if filters.custom:
+        return build()
+    values = tuple((f.name, getattr(filters, f.name)) for f in fields(filters)
+                   if f.name != "custom")  # empty here
+    key = (current_schema(), actor.role, actor.id, values,
+           timezone.localdate() if filters.age_bracket else None)
+    return KeyedRows(_LIST_SQL, key, build)
+
+
 # A case id no real case has, replaced by each row's in the URL of its page.
 _ANY_ID = 987654321987
+# Django's date format characters of numbers only, as str.format fields (django.utils.dateformat:
+# d, j: day with or without a leading zero; m, n: month; Y: year on 4 digits; y: on 2).
+_DATE_FIELDS = {"d": "{d:02d}", "j": "{d}", "m": "{m:02d}", "n": "{m}", "Y": "{Y:04d}",
+                "y": "{y:02d}"}
+
+
+def _short_dates() -> Callable[[date], str]:
+    """What `date_format(day, "SHORT_DATE_FORMAT")` gives, as a function: a format of day,
+    month and year numbers and separators (fr "d/m/Y", en "m/d/Y") is turned into a
+    str.format once per request, 50 times cheaper than Django's formatter per date; any
+    other format is Django's."""
+    fmt = str(get_format("SHORT_DATE_FORMAT"))
+    if not all(c in _DATE_FIELDS or not (c.isalpha() or c == "\\") for c in fmt):
+        return lambda day: date_format(day, "SHORT_DATE_FORMAT")
+    pattern = "".join(_DATE_FIELDS.get(c, c.replace("{", "{{").replace("}", "}}"))
+                      for c in fmt)
+    return lambda day: pattern.format(d=day.day, m=day.month, Y=day.year, y=day.year % 100)
 
 
 def _case_rows(page: Any) -> SafeString:
@@ -124,6 +186,7 @@ def _case_rows(page: Any) -> SafeString:
     escape); the date is formatted as the template's `date:"SHORT_DATE_FORMAT"` does."""
     detail = reverse("case_detail", args=[_ANY_ID])
     closed, open_, late = _("Clôturé"), _("Ouvert"), _("en retard")
+    short_date = _short_dates()
     out = []
     for case in page:
         town = html.escape(case.town)
@@ -136,7 +199,7 @@ def _case_rows(page: Any) -> SafeString:
             f"<tr>\n"
             f'      <td><a href="{detail.replace(str(_ANY_ID), str(int(case.pk)))}">'
             f"{html.escape(case.code)}</a></td>\n"
-            f"      <td>{date_format(case.opened_on, 'SHORT_DATE_FORMAT')}</td>\n"
+            f"      <td>{short_date(case.opened_on)}</td>\n"
             f"      <td>{town}</td>\n"
             f"      <td>{html.escape(case.programme_label or '—')}</td>\n"
             f"      <td>{html.escape(case.source_label or '—')}</td>\n"
@@ -145,16 +208,43 @@ def _case_rows(page: Any) -> SafeString:
     return mark_safe("".join(out))  # noqa: S308 - every value above is escaped
 
 
-def _partner_options(selected: int | None) -> SafeString:
-    """The partner filter's <option>s, built here rather than by a template loop: an
-    association has hundreds of partners, and rendering them node by node was most of the
-    case list's template time (bench/RESULTS.md, "3. Request path")."""
-    rows = interactions_selectors.partner_list().values_list("pk", "name")
-    # html.escape is what django.utils.html.escape does, without its lazy-string wrapper
-    # (a tenth of the page's time for 400 partners under format_html_join).
-    return mark_safe("".join(  # noqa: S308 - every value is escaped or an integer
-        f'<option value="{int(pk)}"{" selected" if pk == selected else ""}>'
-        f"{html.escape(name)}</option>" for pk, name in rows))
+# (schema, filter) → (the rows, the HTML of their <option>s). The rows are read from the
+# database on every request; their HTML is built again whenever they differ from the ones
+# it was built from, so it is never stale, and never another association's (the schema is
+# in the key).
+_OPTIONS: dict[tuple[str, str], tuple[list[tuple[int, str]], str]] = {}
+_OPTIONS_KEPT = 500
+
+
+def _text_options(pairs: list[tuple[Any, Any]], selected: Any, *,
+                  between: str = "") -> SafeString:
+    """<option>s of a few fixed values, what `{% for %}<option value="{{ v }}"{% if v ==
+    selected %} selected{% endif %}>{{ label }}</option>{% endfor %}` gives (`between`: the
+    template's text between two of them), without a dozen template nodes per option."""
+    return mark_safe(between.join(  # noqa: S308 - every value and label is escaped
+        f'<option value="{html.escape(str(value))}"{" selected" if value == selected else ""}>'
+        f"{html.escape(str(label))}</option>" for value, label in pairs))
+
+
+def _options(name: str, rows: list[tuple[int, str]], selected: int | None) -> SafeString:
+    """The <option>s of a filter (programmes, sources, partners, stages), built here rather
+    than by a template loop: an association has hundreds of partners, and rendering them
+    node by node was most of the case list's template time (bench/RESULTS.md, sections 3
+    and 7). The same HTML as `<option value="{{ pk }}"{% if selected %} selected{% endif
+    %}>{{ label }}</option>`: html.escape is what django.utils.html.escape does."""
+    key = (current_schema(), name)
+    entry = _OPTIONS.get(key)
+    if entry is None or entry[0] != rows:
+        if len(_OPTIONS) >= _OPTIONS_KEPT:
+            _OPTIONS.clear()
+        built = "".join(f'<option value="{int(pk)}">{html.escape(label)}</option>'
+                        for pk, label in rows)
+        entry = _OPTIONS[key] = (rows, built)
+    options = entry[1]
+    if selected is not None:
+        options = options.replace(f'<option value="{int(selected)}">',
+                                  f'<option value="{int(selected)}" selected>', 1)
+    return mark_safe(options)  # noqa: S308 - every label is escaped, every value an integer
 
 
 @requires(Capability.CASE_CREATE)

@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from relier_platform.errors import ApplicationError, ErrorCode
+from relier_platform.prepared import PreparedRead
 from tenants.models import Role
 from tracking import validation
 from tracking.audit.services import audit_record
@@ -59,6 +60,16 @@ def field_list(target: str, *, include_archived: bool = False) -> QuerySet[Custo
     if not include_archived:
         qs = qs.filter(is_archived=False)
     return qs.order_by("position", "id")
+
+
+_ACTIVE_FIELDS: PreparedRead[CustomField] = PreparedRead(
+    field_list, target="\x00relier-target-sample")
+
+
+def field_list_every_request(target: str) -> list[CustomField]:
+    """`field_list(target)` (active fields), its SQL compiled once per connection: the case
+    list reads it on every display (its filters)."""
+    return _ACTIVE_FIELDS(target=target)
 
 
 def field_list_of(targets: tuple[str, ...], *, include_archived: bool = False,

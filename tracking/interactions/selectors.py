@@ -10,6 +10,7 @@ from django.db.models import (
 )
 from django.http import Http404
 
+from relier_platform.prepared import PreparedRead
 from tracking.models import (
     Case,
     CaseContact,
@@ -22,6 +23,16 @@ from tracking.permissions import Actor, case_visible_q
 
 def partner_list() -> QuerySet[Partner]:
     return Partner.objects.filter(is_archived=False).select_related("kind").order_by("name")
+
+
+_PARTNER_OPTIONS: PreparedRead[Any] = PreparedRead(
+    lambda: Partner.objects.filter(is_archived=False).order_by("name").values_list("pk", "name"))
+
+
+def partner_options() -> list[tuple[int, str]]:
+    """(pk, name) of the active partners by name (the case list's filter, on every display):
+    SQL compiled once per connection."""
+    return list(_PARTNER_OPTIONS())
 
 
 def partner_get(partner_id: Any) -> Partner:
