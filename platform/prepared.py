@@ -80,7 +80,7 @@ class _Compiled:
         self.span = (fields[0], fields[-1] + 1)
         self.init_list = ([f[0].target.attname for f in select[self.span[0]:self.span[1]]]
                           if klass_info is not None else [])
-        self.populators = (get_related_populators(klass_info, select, using)
+        self.populators = (get_related_populators(klass_info, select, using)  # type: ignore[call-arg]
                            if klass_info is not None else [])
         self.converters = [
             (position, converters, expression) for position, (converters, expression)
@@ -178,7 +178,7 @@ class _KeyedSQL:
             sql, params = "", ()
         self.empty = not sql
         self.sql, self.params = sql, list(params)
-        self.names = tuple(queryset._fields)
+        self.names = tuple(queryset._fields)  # type: ignore[attr-defined]
         if len(self.names) != len(compiler.select):
             raise ValueError("KeyedRows: name every column in values_list()")
         self.converters = [

@@ -72,7 +72,7 @@ def _shown(context: Context) -> dict[str, Any]:
         "oob": bool(context.get("oob")),
         "handovers_waiting": context.get("handovers_waiting"),
         "signed_in": signed_in,
-        "email": user.email if signed_in else None,
+        "email": user.email if signed_in else None,  # type: ignore[union-attr]
         "others": tuple((m.association.slug, m.association.name) for m in others)
         if (signed_in and association) else (),
         "LANGUAGE_CODE": context.get("LANGUAGE_CODE"),

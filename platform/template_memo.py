@@ -118,12 +118,12 @@ class MemoExtendsNode(loader_tags.ExtendsNode):
                     blocks = compiled_parent.__dict__.get("_relier_blocks")
                     if blocks is None:
                         blocks = compiled_parent.__dict__["_relier_blocks"] = {
-                            n.name: n for n in
+                            n.name: n for n in  # type: ignore[attr-defined]
                             compiled_parent.nodelist.get_nodes_by_type(loader_tags.BlockNode)}
                     block_context.add_blocks(blocks)
                 break
         with context.render_context.push_state(compiled_parent, isolated_context=False):
-            return str(compiled_parent._render(context))
+            return str(compiled_parent._render(context))  # type: ignore[attr-defined]
 
 
 def extends(parser: Parser, token: Token) -> MemoExtendsNode:
