@@ -13,8 +13,10 @@ case, `change_case` to edit it. The filters below read them by the permission's 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.db.models import Q
 
@@ -99,25 +101,31 @@ class Actor:
         return capability in ROLE_CAPABILITIES.get(self.role, frozenset())
 
 
+def _columns(model: Any, names: Iterable[str], declared_in: str) -> tuple[str, ...]:
+    """The columns of `model`'s fields `names` (a name that is not a field fails loudly)."""
+    from django.db import models
+
+    columns = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if not isinstance(field, models.Field) or not field.column:
+            raise TypeError(f"{model.__name__}.{declared_in}: {name} has no column")
+        columns.append(field.column)
+    return tuple(columns)
+
+
 def clinical_columns() -> dict[str, tuple[str, ...]]:
     """Columns only CLINICAL reads, by table: the fields every model declares in its
     `CLINICAL_FIELDS` (a name that is not a field fails here, loudly). Every export made for
     someone without CLINICAL — the closure export of the admins first — leaves them out."""
     from django.apps import apps
-    from django.db import models
 
     found: dict[str, tuple[str, ...]] = {}
     for model in apps.get_models(include_auto_created=True):
         names = getattr(model, "CLINICAL_FIELDS", ())
         if not names or model._meta.proxy:
             continue
-        columns = []
-        for name in names:
-            field = model._meta.get_field(name)
-            if not isinstance(field, models.Field) or not field.column:
-                raise TypeError(f"{model.__name__}.CLINICAL_FIELDS: {name} has no column")
-            columns.append(field.column)
-        found[model._meta.db_table] = tuple(columns)
+        found[model._meta.db_table] = _columns(model, names, "CLINICAL_FIELDS")
     return dict(sorted(found.items()))
 
 
@@ -138,13 +146,8 @@ def clinical_row_columns() -> dict[str, tuple[str, tuple[str, ...]]]:
         flag = model._meta.get_field(flag_name)
         if not isinstance(flag, models.BooleanField):
             raise TypeError(f"{model.__name__}.CLINICAL_WHEN: {flag_name} is no boolean")
-        columns = []
-        for name in names:
-            field = model._meta.get_field(name)
-            if not isinstance(field, models.Field) or not field.column:
-                raise TypeError(f"{model.__name__}.CLINICAL_WHEN: {name} has no column")
-            columns.append(field.column)
-        found[model._meta.db_table] = (str(flag.column), tuple(columns))
+        found[model._meta.db_table] = (str(flag.column),
+                                       _columns(model, names, "CLINICAL_WHEN"))
     return dict(sorted(found.items()))
 
 

@@ -71,6 +71,10 @@ def test_a_sample_missing_from_the_sql_is_refused() -> None:
         read(key="x")
 
 
+def _sent_to_sign_in(response: HttpResponseBase) -> bool:
+    return response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
 def test_a_deactivated_account_is_refused_on_its_next_request(world: World) -> None:
     user = world.acme_members["listener"]
     client = signed_in(user, world.acme)
@@ -78,9 +82,7 @@ def test_a_deactivated_account_is_refused_on_its_next_request(world: World) -> N
     user.is_active = False
     user.save(update_fields=["is_active"])
     try:
-        response = client.get("/dossiers/")
-        assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
+        assert _sent_to_sign_in(client.get("/dossiers/"))
     finally:
         user.is_active = True
         user.save(update_fields=["is_active"])
@@ -105,9 +107,7 @@ def test_a_changed_password_ends_the_session_on_its_next_request(world: World) -
     user.set_password("un-tout-autre-mot-de-passe")
     user.save(update_fields=["password"])
     try:
-        response = client.get("/groupes/")
-        assert response.status_code == 302
-        assert response["Location"].startswith("/accounts/login/")
+        assert _sent_to_sign_in(client.get("/groupes/"))
     finally:
         user.password = old
         user.save(update_fields=["password"])

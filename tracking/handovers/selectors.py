@@ -85,9 +85,14 @@ def case_handovers_export(case: Case) -> list[dict[str, Any]]:
     sent_ids = [int(r.public_id) for r in records if r.direction == HandoverDirection.SENT]
     association = Association.objects.filter(schema_name=current_schema()).first()
     found = public.sent_by_association(association, sent_ids) if association and sent_ids else {}
+    accepted = str(HandoverStatus.ACCEPTED.label)
     rows = []
     for r in records:
         outcome = found.get(int(r.public_id))
+        if outcome is not None:
+            issue = str(outcome.get_status_display())
+        else:  # received (and so accepted), or sent by a record the public side lost
+            issue = accepted if r.direction == HandoverDirection.RECEIVED else ""
         rows.append({
             "sens": str(r.get_direction_display()), "autre_association": r.other_association_name,
             "date": r.at.isoformat(), "prenom": r.first_name, "annee_de_naissance": r.birth_year,
@@ -96,9 +101,7 @@ def case_handovers_export(case: Case) -> list[dict[str, Any]]:
             "consentement": {"donne_par": str(r.get_consent_given_by_display()),
                              "date": r.consent_given_on.isoformat(),
                              "forme": str(r.get_consent_method_display())},
-            "issue": (str(outcome.get_status_display()) if outcome is not None
-                      else str(HandoverStatus.ACCEPTED.label)
-                      if r.direction == HandoverDirection.RECEIVED else ""),
+            "issue": issue,
         })
     return rows
 
