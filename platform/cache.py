@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -29,6 +29,8 @@ from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from relier_platform.tenancy import current_schema
 
 log = logging.getLogger(__name__)
 
@@ -178,6 +180,29 @@ class LocalMemo:
     def forget(self, *keys: Any) -> None:
         for key in keys:
             self._entries.pop(key, None)
+
+    def shared(self, key: str, read: Callable[[], Any], seconds: int) -> Any:
+        """The value the shared cache keeps under `key` (in the current schema: the cache's
+        key function adds it), read through this process's copy: this copy, else the shared
+        cache, else `read()` (then kept `seconds` in the shared cache). None is never kept.
+        Its writers call `forget_shared(key)` in the schema of the change."""
+        local = (current_schema(), key)
+        found = self.get(local)
+        if found is None:
+            from django.core.cache import cache
+
+            found = cache.get(key)
+            if found is None:
+                found = read()
+                cache.set(key, found, seconds)
+            self.set(local, found)
+        return found
+
+    def forget_shared(self, *keys: str) -> None:
+        """Forget this process's copy of `keys` (of `shared`) in the current schema; the caller
+        deletes them from the shared cache."""
+        schema = current_schema()
+        self.forget(*((schema, key) for key in keys))
 
     def clear(self) -> None:
         self._entries.clear()

@@ -240,3 +240,21 @@ def english_catalogue() -> Iterator[None]:
     translation_file_changed(sender=None, file_path=Path("django.mo"))
     yield
     translation_file_changed(sender=None, file_path=Path("django.mo"))
+
+
+@pytest.fixture
+def memos_on(settings: Any) -> Any:
+    """The process's short-lived copies (relier_platform.cache.LocalMemo) on, as in production;
+    the other tests run with them off (RELIER_LOCAL_CACHE_SECONDS = 0) and empty."""
+    from billing.selectors import STATES
+    from tenants.handovers.selectors import COUNTS as HANDOVER_COUNTS
+    from tenants.models import HOSTS
+    from tracking.todo.selectors import COUNTS as TODO_COUNTS
+
+    settings.RELIER_LOCAL_CACHE_SECONDS = 30
+    memos = (TODO_COUNTS, HANDOVER_COUNTS, HOSTS, STATES)
+    for memo in memos:
+        memo.clear()
+    yield
+    for memo in memos:
+        memo.clear()

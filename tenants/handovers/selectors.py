@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
+from relier_platform.cache import LocalMemo
 from tenants.handovers.models import Handover, HandoverStatus
 from tenants.models import Association, Network
 
@@ -55,6 +55,11 @@ def incoming_pending_count(receiver: Association) -> int:
 COUNT_CACHE_SECONDS = 120
 
 
+# This process's copy of the counts (relier_platform.cache.LocalMemo: a few seconds, in front
+# of the shared cache), forgotten here by every change (services.count_forget).
+COUNTS = LocalMemo("hand-over counts")
+
+
 def count_cache_key(receiver: Association) -> str:
     return f"handovers:incoming:{receiver.pk}"
 
@@ -62,12 +67,8 @@ def count_cache_key(receiver: Association) -> str:
 def incoming_pending_count_cached(receiver: Association) -> int:
     """The count shown in the admins' menu: from the cache (the receiver's schema prefix,
     emptied by every change, tenants.handovers.services.count_forget), else counted."""
-    key = count_cache_key(receiver)
-    count = cache.get(key)
-    if count is None:
-        count = incoming_pending_count(receiver)
-        cache.set(key, count, COUNT_CACHE_SECONDS)
-    return int(count)
+    return int(COUNTS.shared(count_cache_key(receiver),
+                             lambda: incoming_pending_count(receiver), COUNT_CACHE_SECONDS))
 
 
 def incoming_decided(receiver: Association, *, limit: int = 50) -> list[Handover]:

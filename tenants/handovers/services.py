@@ -15,7 +15,7 @@ from django_tenants.utils import schema_context
 from relier_platform.errors import ApplicationError, ErrorCode
 from tenants.handovers import crypto
 from tenants.handovers.models import Handover, HandoverStatus
-from tenants.handovers.selectors import EXPIRY, common_network, count_cache_key
+from tenants.handovers.selectors import COUNTS, EXPIRY, common_network, count_cache_key
 from tenants.models import Association, User
 from tenants.tenancy.services import audit
 
@@ -24,6 +24,7 @@ def count_forget(receiver: Association) -> None:
     """Empty the receiver's cached count once the change is committed."""
     def forget() -> None:
         with schema_context(receiver.schema_name):
+            COUNTS.forget_shared(count_cache_key(receiver))
             cache.delete(count_cache_key(receiver))
 
     transaction.on_commit(forget)

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import (
@@ -37,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from relier_platform.cache import LocalMemo
 from tenants.models import Role
 from tracking.dropin.selectors import slots_of_day
 from tracking.models import BookingStatus, Case, DigestPreference, DropinBooking, Referral, Task
@@ -260,13 +260,14 @@ def _count_key(user_id: int, role: str) -> str:
     return f"todo:due:{user_id}:{role}"
 
 
+# This process's copy of the counts (relier_platform.cache.LocalMemo: a few seconds, in front
+# of the shared cache), forgotten here by the services that change them (_forget_counts).
+COUNTS = LocalMemo("to-do counts")
+
+
 def todo_due_count_cached(*, actor: Actor) -> int:
-    key = _count_key(actor.id, actor.role)
-    found = cache.get(key)
-    if found is None:
-        found = todo_due_count(actor=actor)
-        cache.set(key, found, COUNT_SECONDS)
-    return int(found)
+    return int(COUNTS.shared(_count_key(actor.id, actor.role),
+                             lambda: todo_due_count(actor=actor), COUNT_SECONDS))
 
 
 def todo_count_keys(user_ids: Iterable[int]) -> list[str]:

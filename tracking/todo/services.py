@@ -27,7 +27,7 @@ from tracking.audit.services import audit_record
 from tracking.models import Case, DigestPreference, Referral, ReferralAcknowledgement, Task
 from tracking.permissions import Actor, case_visible_q
 from tracking.todo.models import TITLE_MAX
-from tracking.todo.selectors import REFERRAL_ROLES, Kind, todo_count_keys, todo_list
+from tracking.todo.selectors import COUNTS, REFERRAL_ROLES, Kind, todo_count_keys, todo_list
 
 log = logging.getLogger(__name__)
 MAX_AHEAD = timedelta(days=2 * 366)
@@ -36,7 +36,12 @@ TODO_PATH = "/taches/"
 
 def _forget_counts(user_ids: Iterable[int]) -> None:
     keys = todo_count_keys(set(user_ids))
-    transaction.on_commit(lambda: cache.delete_many(keys))
+
+    def forget() -> None:
+        COUNTS.forget_shared(*keys)
+        cache.delete_many(keys)
+
+    transaction.on_commit(forget)
 
 
 def _refused(message: str, *, field: str | None = None,

@@ -14,7 +14,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from billing.selectors import STATES
 from relier_platform.cache import LocalMemo
 from relier_platform.tenancy import db
 from tenants.models import HOSTS, domain_cache_key
@@ -24,22 +23,12 @@ from tests.conftest import World, schema_of, signed_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def memo_on(settings: pytest.FixtureRequest) -> object:
-    settings.RELIER_LOCAL_CACHE_SECONDS = 30  # type: ignore[attr-defined]
-    HOSTS.clear()
-    STATES.clear()
-    yield
-    HOSTS.clear()
-    STATES.clear()
-
-
 def _sql(captured: CaptureQueriesContext) -> list[str]:
     return [q["sql"] for q in captured.captured_queries]
 
 
 def test_host_read_from_the_process_copy_without_redis_or_database(world: World,
-                                                                   memo_on: object) -> None:
+                                                                   memos_on: object) -> None:
     client = signed_in(world.acme_members["coordinator"], world.acme)
     assert client.get("/").status_code == 200
     with schema_context("public"):
@@ -56,7 +45,7 @@ def test_host_read_from_the_process_copy_without_redis_or_database(world: World,
 
 
 def test_a_trivial_request_costs_session_account_and_membership_only(world: World,
-                                                                     memo_on: object) -> None:
+                                                                     memos_on: object) -> None:
     client = signed_in(world.acme_members["coordinator"], world.acme)
     client.get("/dossiers/")
     with CaptureQueriesContext(connection) as captured:
@@ -66,7 +55,7 @@ def test_a_trivial_request_costs_session_account_and_membership_only(world: Worl
 
 
 def test_hosts_alternating_are_each_served_in_their_own_schema(world: World,
-                                                               memo_on: object) -> None:
+                                                               memos_on: object) -> None:
     acme = signed_in(world.acme_members["admin"], world.acme)
     beta = signed_in(world.beta_admin, world.beta)
     for _ in range(3):
@@ -81,7 +70,7 @@ def test_hosts_alternating_are_each_served_in_their_own_schema(world: World,
 
 
 def test_deactivating_an_association_forgets_the_copy_at_once(world: World,
-                                                              memo_on: object) -> None:
+                                                              memos_on: object) -> None:
     client = signed_in(world.acme_members["admin"], world.acme)
     assert client.get("/dossiers/").status_code == 200
     assert HOSTS.get(association_host(world.acme.slug)) is not None
@@ -96,7 +85,7 @@ def test_deactivating_an_association_forgets_the_copy_at_once(world: World,
         world.acme.save()
 
 
-def test_the_copy_is_not_shared_between_requests(world: World, memo_on: object) -> None:
+def test_the_copy_is_not_shared_between_requests(world: World, memos_on: object) -> None:
     client = signed_in(world.acme_members["admin"], world.acme)
     first: Any = client.get("/dossiers/").wsgi_request.tenant  # type: ignore[attr-defined]
     first.name = "Changé par une vue"
