@@ -1,6 +1,7 @@
-"""Request path at scale (issue #9, item 3): the case list and the case page of an association
-with 50,000 cases and 500,000 exchanges — server time and queries per request — and the
-case list's throughput under gunicorn, against a bare Django view running the same SQL.
+"""Request path at scale (issue #9, item 3; issue #21): the case list, the case page and an
+exchange group's pages of an association with 50,000 cases and 500,000 exchanges — server
+time and queries per request — and the case list's throughput under gunicorn, against a
+bare Django view running the same SQL.
 
     .venv/bin/python bench/request_path.py                    # --cases 50000 --interactions 500000
     .venv/bin/python bench/request_path.py --cases 5000 --interactions 50000 --runs 5 --seconds 5
@@ -38,6 +39,8 @@ from provisioning import fresh_association, in_bench_database, load, second_fact
 from serving import ensure_wrk, gunicorn, run_wrk
 
 SLUG = "grande-asso"
+GROUP_SESSIONS = 52  # a year of a weekly exchange group
+GROUP_PEOPLE = 30
 SLOW_MS = 300.0
 FIRST_NAMES = ["Inès", "Lucas", "Jade", "Nathan", "Léa", "Adam", "Chloé", "Mohamed", "Emma",
                "Yanis", "Lina", "Hugo", "Sarah", "Rayan", "Manon", "Ibrahim", "Camille",
@@ -280,6 +283,38 @@ def pick_cases(schema: str, listener_id: int) -> dict[str, tuple[int, str, int]]
         return {"heavy": heavy, "typical": middle}
 
 
+def exchange_group(schema: str, people: dict[str, list[Any]]) -> dict[str, str]:
+    """A weekly exchange group of a year (GROUP_SESSIONS sessions), facilitated by the
+    listener, whose GROUP_PEOPLE young people (the first cases) each came to about half the
+    sessions; the URLs of the group and of its last session."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from tracking.groups.services import group_create
+    from tracking.models import Attendance, Case, GroupSession
+    from tracking.permissions import Actor
+
+    with schema_context(schema):
+        group = group_create(actor=Actor(user=people["admin"][0], role="admin"),
+                             theme="Groupe du mercredi (banc d'essai)", weekday=2,
+                             capacity=GROUP_PEOPLE,
+                             facilitator_ids=[people["listener"][0].pk])
+        today = timezone.localdate()
+        sessions = GroupSession.objects.bulk_create(
+            GroupSession(group=group, held_on=today - timedelta(weeks=week))
+            for week in range(GROUP_SESSIONS))
+        cases = list(Case.objects.order_by("pk").values_list("pk", flat=True)[:GROUP_PEOPLE])
+        Attendance.objects.bulk_create(
+            Attendance(session=session, case_id=case_id,
+                       status="present" if (week + n) % 3 else "absent")
+            for week, session in enumerate(sessions) for n, case_id in enumerate(cases)
+            if (week + n) % 2 == 0)
+    return {"group": f"/groupes/{group.pk}/",
+            "group_session": f"/groupes/{group.pk}/seances/{sessions[0].pk}/"}
+
+
 # --- Measuring in-process ----------------------------------------------------------------
 
 
@@ -301,11 +336,11 @@ def clients(association: Any, people: dict[str, list[Any]]) -> dict[str, Any]:
 
 
 def in_process(args: argparse.Namespace, schema: str, made: dict[str, Any],
-               picked: dict[str, tuple[int, str, int]]) -> tuple[int, dict[str, float]]:
+               picked: dict[str, Any]) -> tuple[int, dict[str, float]]:
     """Times every page; returns the number of failed pages and the worst p95 of the case
     list's lines ("list") and of the case page's ("case page")."""
     heavy, typical = picked["heavy"], picked["typical"]
-    pages = [
+    pages: list[tuple[str, str, tuple[str, ...]]] = [
         ("list, default (open, recent)", "/dossiers/", ("admin", "listener")),
         ("list, all sorted by code", "/dossiers/?status=all&sort=code", ("admin",)),
         ("list, search Montreuil", "/dossiers/?q=Montreuil", ("admin", "listener")),
@@ -314,6 +349,9 @@ def in_process(args: argparse.Namespace, schema: str, made: dict[str, Any],
         ("  same, timeline page 40", f"/dossiers/{heavy[0]}/?chronologie=40", ("admin",)),
         (f"case page, {typical[2]} exchanges", f"/dossiers/{typical[0]}/",
          ("admin", "listener")),
+        (f"group session, {GROUP_PEOPLE} young people", picked["group_session"],
+         ("admin", "listener")),
+        ("group, its sessions", picked["group"], ("admin",)),
     ]
     print(f"{args.runs} timed requests per line after 2 warm-up ones, Django's test client "
           "(middleware + view + queries + template), times in ms\n")
@@ -332,8 +370,9 @@ def in_process(args: argparse.Namespace, schema: str, made: dict[str, Any],
                 failed += 1
                 continue
             size = len(made[who].get(url).content) / 1024
-            kind = "list" if label.startswith("list") else "case page"
-            worst[kind] = max(worst[kind], result["p95"])
+            kind = ("list" if label.startswith("list") else
+                    "group" if label.startswith("group") else "case page")
+            worst[kind] = max(worst.get(kind, 0.0), result["p95"])
             print(f"{label:<34} {who:<9} {result['median']:>7.1f} {result['p95']:>7.1f} "
                   f"{result['queries']:>7} {result['slowest_ms']:>10.1f} ms {size:>6.0f}")
             if result["median"] > SLOW_MS or args.explain:
@@ -470,7 +509,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"bulk SQL fill, {args.cases:,} cases and {args.interactions:,} exchanges: "
           f"{time.perf_counter() - began:.1f} s (" + ", ".join(
               f"{name} {seconds:.1f} s" for name, seconds in phases.items()) + f"); {load()}")
-    picked = pick_cases(schema, people["listener"][0].pk)
+    picked: dict[str, Any] = pick_cases(schema, people["listener"][0].pk)
+    picked |= exchange_group(schema, people)
     print(f"case pages: {picked['heavy'][1]} ({picked['heavy'][2]:,} exchanges, the most), "
           f"{picked['typical'][1]} ({picked['typical'][2]} exchanges, the listener's median)\n")
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import (
+    Count,
     Prefetch,
     QuerySet,
 )
@@ -45,9 +46,9 @@ def access_group(actor: Actor, group_id: Any) -> ExchangeGroup:
 
 
 def group_sessions(group: ExchangeGroup) -> QuerySet[Any]:
-    return group.sessions.prefetch_related(
-        Prefetch("attendances", queryset=Attendance.objects.select_related("case"))
-    ).order_by("-held_on")
+    """The group's sessions, latest first, each with `registered`: its attendance rows
+    (counted by PostgreSQL; the young people themselves are not read)."""
+    return group.sessions.annotate(registered=Count("attendances")).order_by("-held_on")
 
 
 def group_participants(group: ExchangeGroup) -> list[Case]:

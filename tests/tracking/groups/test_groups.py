@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -81,3 +83,31 @@ def test_attendance_history_is_on_the_case_timeline(world: World, group_setup: d
     body = page.content.decode()
     assert "Passions et métiers" in body
     assert "Absent" in body
+
+
+def test_the_group_page_counts_each_session_s_young_people_without_reading_them(
+        world: World, group_setup: dict) -> None:
+    """Issue #21: the sessions' counts come from PostgreSQL; no case (nor its encrypted first
+    name) is read, and the page's queries do not grow with the sessions."""
+    admin = world.acme_members["admin"]
+    cases, group = group_setup["cases"], group_setup["group"]
+    client = signed_in(admin, world.acme)
+    with schema_context("a_acme"):
+        attendance_record(actor=actor(admin, "admin"), session=group_setup["session"],
+                          statuses={cases[0].pk: "present", cases[1].pk: "absent"})
+    client.get(f"/groupes/{group.pk}/")  # the host, the session: read once, then cached
+    with CaptureQueriesContext(connection) as one:
+        page = client.get(f"/groupes/{group.pk}/").content.decode()
+    assert "2 inscrits" in page
+    with schema_context("a_acme"):
+        for days in range(2, 12):
+            session = group_session_create(actor=actor(admin, "admin"), group=group,
+                                           held_on=timezone.localdate() - timedelta(days=days))
+            attendance_record(actor=actor(admin, "admin"), session=session,
+                              statuses={cases[days % 4].pk: "present"})
+    with CaptureQueriesContext(connection) as eleven:
+        page = client.get(f"/groupes/{group.pk}/").content.decode()
+    assert page.count("· 1 inscrit<") == 10
+    assert "· 2 inscrits<" in page
+    assert len(eleven.captured_queries) == len(one.captured_queries)
+    assert not any("tracking_case" in q["sql"] for q in eleven.captured_queries)
