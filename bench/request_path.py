@@ -545,10 +545,10 @@ def goals(args: argparse.Namespace, worst: dict[str, float], ratios: list[float]
           f"{yes(worst['case page'] < 150)} ({worst['case page']:.1f} ms)")
     if ratios:
         print(f"  case list framework/bare ratio ≥ 0.6: {yes(min(ratios) >= 0.6)} ("
-              + ", ".join(f"{r:.2f}" for r in ratios) + f" with {workers})")
+              + ", ".join(f"{r:.3f}" for r in ratios) + f" with {workers})")
     if routing_ratios:
         print(f"  routing ratio ≥ 0.85: {yes(min(routing_ratios) >= 0.85)} ("
-              + ", ".join(f"{r:.2f}" for r in routing_ratios) + f" with {workers})")
+              + ", ".join(f"{r:.3f}" for r in routing_ratios) + f" with {workers})")
 
 
 if __name__ == "__main__":
