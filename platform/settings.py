@@ -139,6 +139,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form renderer, its common widgets written in Python (platform/form_renderer.py).
+FORM_RENDERER = "relier_platform.form_renderer.FastWidgetRenderer"
 WSGI_APPLICATION = "relier_platform.wsgi.application"
 
 # --- Database: PostgreSQL only ---
