@@ -20,8 +20,10 @@ associations or domains changed meanwhile.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any
 
@@ -164,6 +166,9 @@ class LocalMemo:
         entry = self._entries.get(key)
         if entry is None:
             return None
+        if self.seconds() <= 0:  # turned off while running: what was kept is not read
+            self._entries.clear()
+            return None
         if entry[0] < time.monotonic():
             self._entries.pop(key, None)
             return None
@@ -187,7 +192,7 @@ class LocalMemo:
         cache, else `read()` (then kept `seconds` in the shared cache). None is never kept.
         Its writers call `forget_shared(key)` in the schema of the change."""
         local = (current_schema(), key)
-        found = self.get(local)
+        found = None if _CHANGED_RECENTLY.get() else self.get(local)
         if found is None:
             from django.core.cache import cache
 
@@ -200,9 +205,47 @@ class LocalMemo:
 
     def forget_shared(self, *keys: str) -> None:
         """Forget this process's copy of `keys` (of `shared`) in the current schema; the caller
-        deletes them from the shared cache."""
+        deletes them from the shared cache. Other processes keep theirs: a person's requests
+        right after their own change read past them (ChangedRecentlyMiddleware)."""
         schema = current_schema()
         self.forget(*((schema, key) for key in keys))
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+# Whether this request comes within RELIER_LOCAL_CACHE_SECONDS of a change made by the same
+# browser (ChangedRecentlyMiddleware): `LocalMemo.shared` then reads the shared cache.
+_CHANGED_RECENTLY: ContextVar[bool] = ContextVar("relier_changed_recently", default=False)
+CHANGED_COOKIE = "relier_changed"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class ChangedRecentlyMiddleware:
+    """A person sees their own change at once, whichever web worker serves them next.
+
+    The process that makes a change forgets its copies (`forget_shared`) and the shared
+    cache's, but the other web workers keep theirs a few seconds: the redirect after a
+    task marked done could land on one of them and show the old count. So every response
+    to a POST (PUT, PATCH, DELETE) sets a short cookie, and a request carrying it reads
+    `LocalMemo.shared` values from the shared cache (refreshing this process's copy). The
+    cookie says nothing but "1"; it lasts as long as the copies do, and is set only for a
+    browser with a session (not for API clients)."""
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        from django.conf import settings
+
+        token = _CHANGED_RECENTLY.set(request.COOKIES.get(CHANGED_COOKIE) == "1")
+        try:
+            response = self.get_response(request)
+        finally:
+            _CHANGED_RECENTLY.reset(token)
+        seconds = LocalMemo.seconds()
+        if (request.method not in SAFE_METHODS and seconds > 0
+                and settings.SESSION_COOKIE_NAME in request.COOKIES):  # a browser's session
+            response.set_cookie(CHANGED_COOKIE, "1", max_age=math.ceil(seconds),
+                                secure=request.is_secure(), httponly=True, samesite="Lax")
+        return response

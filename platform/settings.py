@@ -89,6 +89,9 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 MIDDLEWARE = [
     # First: every log line of the request carries its id (platform/requestid.py).
     "relier_platform.requestid.RequestIdMiddleware",
+    # A person's next requests after a change of theirs read past this process's short-lived
+    # copies (relier_platform.cache.LocalMemo.shared).
+    "relier_platform.cache.ChangedRecentlyMiddleware",
     # Before the tenant: the security headers (relier_platform/headers.py) go on every
     # response, the unknown-host page and the sign-in redirects included.
     "django.middleware.security.SecurityMiddleware",

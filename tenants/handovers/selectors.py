@@ -65,8 +65,11 @@ def count_cache_key(receiver: Association) -> str:
 
 
 def incoming_pending_count_cached(receiver: Association) -> int:
-    """The count shown in the admins' menu: from the cache (the receiver's schema prefix,
-    emptied by every change, tenants.handovers.services.count_forget), else counted."""
+    """The count shown in the admins' menu: from this process's copy (a few seconds), else
+    the cache (the receiver's schema prefix), else counted. Every change empties the cache
+    and this process's copy (tenants.handovers.services.count_forget); another web process
+    may show the old count for up to RELIER_LOCAL_CACHE_SECONDS, except to the person who
+    made the change (relier_platform.cache.ChangedRecentlyMiddleware)."""
     return int(COUNTS.shared(count_cache_key(receiver),
                              lambda: incoming_pending_count(receiver), COUNT_CACHE_SECONDS))
 

@@ -1,8 +1,11 @@
 """Template context: the notice counter of the navigation, computed only when a page's
 navigation shows it (base.html), never for the API or pages without it; cached a minute
-per person (tracking/todo/selectors.py), dropped when their tasks or referral
-acknowledgements change. Items that come and go with other rooms' writes (a case moved to
-another stage, a referral received) show within that minute."""
+per person (tracking/todo/selectors.py) — in Redis, and a few seconds in each web process
+(relier_platform.cache.LocalMemo.shared) — dropped when their tasks or referral
+acknowledgements change: the person who changed them sees it at once; another web process
+may show the old count to others for up to RELIER_LOCAL_CACHE_SECONDS. Items that come and
+go with other rooms' writes (a case moved to another stage, a referral received) show
+within that minute."""
 
 from __future__ import annotations
 
